@@ -17,20 +17,16 @@ def test_round_trip(tmp_path):
     assert back[0].category == ["violence"]
 
 
-def test_bad_json_line_named(tmp_path):
+@pytest.mark.parametrize(("text", "line", "message"), [
+    ('{"id": "a", "prompt": "x"}\n{"id": "b", "prompt": \n', 2, "bad JSON"),
+    ('{"id": "a", "prompt": "x"}\n\n{"id": "b"}\n', 3, "needs a 'prompt'"),
+], ids=["bad-json", "missing-prompt"])
+def test_bad_line_named(tmp_path, text, line, message):
     path = tmp_path / "p.jsonl"
-    path.write_text('{"id": "a", "prompt": "x"}\n{"id": "b", "prompt": \n')
+    path.write_text(text)
     with pytest.raises(InputFileError) as info:
         read_jsonl(path, PromptRecord)
-    assert info.value.line == 2 and "bad JSON" in str(info.value)
-
-
-def test_missing_prompt_named(tmp_path):
-    path = tmp_path / "p.jsonl"
-    path.write_text('{"id": "a", "prompt": "x"}\n\n{"id": "b"}\n')
-    with pytest.raises(InputFileError) as info:
-        read_jsonl(path, PromptRecord)
-    assert info.value.line == 3 and "needs a 'prompt'" in str(info.value)
+    assert info.value.line == line and message in str(info.value)
 
 
 def test_empty_file(tmp_path):

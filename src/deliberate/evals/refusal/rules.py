@@ -229,6 +229,8 @@ def feature_names() -> list[str]:
         "last_sentence_refusal",
         "n_question_marks",
         "rule_score",
+        "rule_refusal",
+        "rule_partial",
     ]
     return names
 
@@ -299,6 +301,8 @@ def extract_features(prompt: str, response: str) -> list[float]:
         min(raw.count("?"), 5) / 5.0,
         rule_score(s1, head, norm, pivot_after, here_after, n_list),
     ]
+    decision = rule_label(prompt, response)
+    feats += [1.0 if decision == "refusal" else 0.0, 1.0 if decision == "partial_refusal" else 0.0]
     return feats
 
 

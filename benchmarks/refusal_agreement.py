@@ -1,0 +1,147 @@
+"""Agreement of the refusal grader with XSTest's human labels, leave-one-model-out.
+
+For each held-out model (gpt4, llama2new, mistralinstruct) the classifier is trained on the other
+two models' labelled completions only and measured on the held-out one; the rule patterns are
+generic (not written per model). Columns: binary agreement (compliance vs any refusal) and 3-class
+agreement, for the rules-only mode and the embedding mode, next to the published baselines.
+
+Target (embedding mode, every held-out model): binary >= 95 %, 3-class >= 90 %; the script exits
+1 if it is missed (2 if the embedding mode cannot run).
+
+    python benchmarks/refusal_agreement.py [--data-dir ../shared/data] [--strict] [--rules-only]
+    python benchmarks/refusal_agreement.py --grader openai/MODEL [--base-url URL]
+
+``--grader`` adds a column for the LLM-grader mode (``deliberate grade refusal --grader``): it is
+not trained, so it is measured on every row of each model. Unparsable replies count as errors.
+
+``--strict`` also holds out the prompts: the held-out model's rows are split into 5 prompt-disjoint
+folds and each fold's prompts are removed from training (XSTest asks every model the same 450
+prompts, so plain leave-one-model-out lets a classifier see the same prompt answered by other
+models).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from deliberate.evals.refusal import training as T
+
+TARGET_BINARY = 95.0
+TARGET_3CLASS = 90.0
+PUBLISHED = {  # binary agreement, from the XSTest paper
+    "string-match": {"gpt4": 93.6, "llama2new": 92.4, "mistralinstruct": 86.0},
+    "GPT-4 classifier": {"gpt4": 93.8, "llama2new": 80.4, "mistralinstruct": 75.6},
+}
+
+
+def _table(results: dict[str, dict[str, tuple[float, float]]], models: list[str]) -> str:
+    modes = list(results)
+    head = f"{'held-out model':<17}" + "".join(
+        f"| {m + ' bin %':>17} {m + ' 3-cls %':>19} " for m in modes
+    ) + "".join(f"| {name + ' bin %':>22} " for name in PUBLISHED)
+    lines = [head, "-" * len(head)]
+    for model in models:
+        line = f"{model:<17}"
+        for m in modes:
+            b, t = results[m].get(model, (float("nan"), float("nan")))
+            line += f"| {b:>17.1f} {t:>19.1f} "
+        for vals in PUBLISHED.values():
+            line += f"| {vals[model]:>22.1f} "
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def _llm_agreement(rows, gold, by_model, models, args) -> dict[str, tuple[float, float]]:
+    from deliberate.evals.refusal_llm import LABELS, grade_refusal_llm
+    from deliberate.llm import BackendOptions
+
+    options = BackendOptions(base_url=args.base_url, concurrency=args.concurrency)
+    pairs = grade_refusal_llm([r.prompt for r in rows], [r.response for r in rows], args.grader,
+                              options)
+    # An unparsable reply is a disagreement (-1 matches no gold class), never a guess.
+    pred = np.array([LABELS.index(label) if label else -1 for label, _ in pairs])
+    failed = sum(label is None for label, _ in pairs)
+    if failed:
+        print(f"{args.grader}: {failed} replies unparsable after re-asks (counted as wrong)")
+    out = {}
+    for m in models:
+        p, g = pred[by_model[m]], gold[by_model[m]]
+        binary = float(np.mean((p >= 0) & ((p == 0) == (g == 0))) * 100)
+        out[m] = (binary, float(np.mean(p == g) * 100))
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data-dir", type=Path, default=T.default_data_dir())
+    ap.add_argument("--strict", action="store_true", help="also hold out the prompts (5 folds)")
+    ap.add_argument("--rules-only", action="store_true", help="skip the embedding mode")
+    ap.add_argument("--grader", help="also measure an LLM grader, e.g. openai/gpt-4o")
+    ap.add_argument("--base-url", help="OpenAI-compatible server for --grader")
+    ap.add_argument("--concurrency", type=int, default=32)
+    args = ap.parse_args(argv)
+
+    rows = T.load_xstest(args.data_dir)
+    aug = T.augment(rows)
+    models = list(dict.fromkeys(r.model for r in rows))
+    gold = np.array([r.label for r in rows])
+    by_model = {m: np.array([r.model == m for r in rows]) for m in models}
+    folds = 5 if args.strict else 0
+    print(f"{len(rows)} labelled rows ({', '.join(models)}), {len(aug)} augmented rows; "
+          f"protocol: leave-one-model-out{' + prompt-disjoint 5 folds' if folds else ''}")
+
+    X, Xa = T.rule_matrix(rows), T.rule_matrix(aug)
+    results: dict[str, dict[str, tuple[float, float]]] = {}
+    preds = T.leave_one_model_out(rows, aug, X, Xa, T.RULES_L2, prompt_folds=folds)
+    results["rules"] = {m: T.agreement(preds[m], gold[by_model[m]]) for m in models}
+
+    status = 0
+    grading_s = None
+    if not args.rules_only:
+        try:
+            from deliberate.evals.refusal.embedding import ResponseEmbedder
+
+            embedder = ResponseEmbedder()
+        except Exception as exc:  # noqa: BLE001
+            print(f"embedding mode unavailable: {exc}")
+            status = 2
+        else:
+            # Time what grading costs: rule features + embeddings of all rows (the classifier
+            # itself is a matrix product).
+            t0 = time.perf_counter()
+            X_rows = T.rule_matrix(rows)
+            E = T.embedding_matrix(rows, embedder.embed)
+            grading_s = time.perf_counter() - t0
+            Ea = T.embedding_matrix(aug, embedder.embed)
+            preds = T.leave_one_model_out(rows, aug, np.hstack([X_rows, E]), np.hstack([Xa, Ea]),
+                                          T.EMBEDDING_L2, prompt_folds=folds)
+            results["embedding"] = {m: T.agreement(preds[m], gold[by_model[m]]) for m in models}
+
+    if args.grader:
+        results[args.grader.split("/")[-1]] = _llm_agreement(rows, gold, by_model, models, args)
+
+    print()
+    print(_table(results, models))
+    print(f"\npublished baselines are binary agreement on all rows (no training). Target for the "
+          f"embedding mode: binary >= {TARGET_BINARY:.0f} %, 3-class >= {TARGET_3CLASS:.0f} % "
+          f"on every held-out model.")
+    if grading_s is not None:
+        print(f"embedding-mode features for {len(rows)} rows (CPU): {grading_s:.1f}s")
+    if "embedding" in results:
+        missed = [m for m, (b, t) in results["embedding"].items()
+                  if b < TARGET_BINARY or t < TARGET_3CLASS]
+        if missed:
+            print(f"TARGET MISSED for: {', '.join(missed)}")
+            status = 1
+        else:
+            print("target met on every held-out model")
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
