@@ -34,3 +34,18 @@ def test_think_tags_survive_decoding(tiny_model_path):
 def test_gguf_ref_split():
     assert split_gguf("models/gemma/model.gguf") == ("models/gemma", "model.gguf")
     assert split_gguf("Qwen/Qwen3-0.6B") == ("Qwen/Qwen3-0.6B", None)
+
+
+def test_retrained_weights_in_the_same_folder_miss_the_cache(tiny_model_path, tmp_path):
+    import shutil
+
+    from deliberate.llm.hf_backend import HFBackend
+
+    folder = tmp_path / "sft"
+    shutil.copytree(tiny_model_path, folder)
+    before = HFBackend(str(folder)).cache_ref
+    assert before.startswith(f"hf/{folder}@") and HFBackend(str(folder)).cache_ref == before
+    weights = next(folder.glob("*.safetensors"))
+    weights.write_bytes(weights.read_bytes() + b"\0")  # "retrained": same name, new content
+    assert HFBackend(str(folder)).cache_ref != before
+    assert HFBackend("some-org/hub-model").cache_ref == "hf/some-org/hub-model"

@@ -7,6 +7,7 @@ renders ``reasoning_content`` as a ``<think>`` block and marks assistant turns w
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 CHAT_TEMPLATE = (
@@ -34,7 +35,9 @@ CORPUS = [
 ]
 
 
-def build_tiny_model(out_dir: str | Path, *, vocab_size: int = 400, hidden: int = 32) -> Path:
+def build_tiny_model(
+    out_dir: str | Path, *, vocab_size: int = 400, hidden: int = 32, head_dim: int | None = None
+) -> Path:
     """Write a tokenizer + random 2-layer Qwen3 model to ``out_dir``; returns the path."""
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
@@ -59,9 +62,58 @@ def build_tiny_model(out_dir: str | Path, *, vocab_size: int = 400, hidden: int 
     torch.manual_seed(0)
     config = Qwen3Config(
         vocab_size=len(tokenizer), hidden_size=hidden, intermediate_size=hidden * 2,
-        num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2, head_dim=hidden // 4,
+        num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2, head_dim=head_dim or hidden // 4,
         max_position_embeddings=1024, pad_token_id=tokenizer.pad_token_id,
         eos_token_id=tokenizer.eos_token_id, bos_token_id=None, tie_word_embeddings=True,
     )
     Qwen3ForCausalLM(config).save_pretrained(out)
     return out
+
+
+def build_tiny_gguf(out_dir: str | Path) -> Path:
+    """The tiny model as a single F32 GGUF file (``out_dir/tiny.gguf``), tokenizer and chat
+    template included, written with the ``gguf`` package the way llama.cpp lays it out.
+
+    Its head_dim is 128 because transformers reads a Qwen3 GGUF's head size from its default.
+    """
+    import gguf
+    from safetensors.torch import load_file
+    from transformers import AutoConfig, AutoTokenizer
+
+    out = Path(out_dir)
+    source = build_tiny_model(out / "source", head_dim=128)
+    config = AutoConfig.from_pretrained(source)
+    tokenizer = AutoTokenizer.from_pretrained(source)
+    arch = gguf.MODEL_ARCH.QWEN3
+    path = out / "tiny.gguf"
+    writer = gguf.GGUFWriter(str(path), gguf.MODEL_ARCH_NAMES[arch])
+    writer.add_name("tiny")
+    writer.add_context_length(config.max_position_embeddings)
+    writer.add_embedding_length(config.hidden_size)
+    writer.add_block_count(config.num_hidden_layers)
+    writer.add_feed_forward_length(config.intermediate_size)
+    writer.add_head_count(config.num_attention_heads)
+    writer.add_head_count_kv(config.num_key_value_heads)
+    writer.add_key_length(config.head_dim)
+    writer.add_value_length(config.head_dim)
+    writer.add_layer_norm_rms_eps(config.rms_norm_eps)
+    writer.add_rope_freq_base(config.rope_parameters["rope_theta"])
+    writer.add_file_type(gguf.LlamaFileType.ALL_F32)
+    model = json.loads(tokenizer.backend_tokenizer.to_str())["model"]
+    tokens = [t for t, _ in sorted(model["vocab"].items(), key=lambda kv: kv[1])]
+    writer.add_tokenizer_model("gpt2")
+    writer.add_tokenizer_pre("qwen2")
+    writer.add_token_list(tokens)
+    writer.add_token_types([gguf.TokenType.CONTROL if t in SPECIAL else gguf.TokenType.NORMAL for t in tokens])
+    writer.add_token_merges([m if isinstance(m, str) else " ".join(m) for m in model["merges"]])
+    writer.add_eos_token_id(tokenizer.eos_token_id)
+    writer.add_pad_token_id(tokenizer.pad_token_id)
+    writer.add_chat_template(CHAT_TEMPLATE)
+    names = gguf.get_tensor_name_map(arch, config.num_hidden_layers)
+    for name, tensor in load_file(source / "model.safetensors").items():
+        writer.add_tensor(names.get_name(name, try_suffixes=(".weight", ".bias")), tensor.float().numpy())
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    return path

@@ -7,15 +7,15 @@ where it stopped and re-grading is free. Graders see only the final answer, neve
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from pydantic import BaseModel, Field
 
 from deliberate.errors import DeliberateError
-from deliberate.evals.results import SUITES, EvalManifest, EvalResult
+from deliberate.evals.results import SUITES, EvalManifest
 from deliberate.llm import BackendOptions, GenerateConfig
+from deliberate.provenance import package_versions
 from deliberate.records.prompt import PromptRecord
 
 DEFAULT_JAILBREAKS = "all"
@@ -119,15 +119,3 @@ def _manifest(config: EvalConfig) -> EvalManifest:
         limit=config.limit, created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         versions=package_versions(), label=config.label,
     )
-
-
-def package_versions(names: Sequence[str] = ("deliberate", "torch", "transformers", "trl", "peft", "openai")) -> dict[str, str]:
-    from importlib import metadata
-
-    versions = {}
-    for name in names:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
-    return versions

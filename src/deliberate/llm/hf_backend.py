@@ -24,6 +24,30 @@ def split_gguf(name: str) -> tuple[str, str | None]:
     return name, None
 
 
+_WEIGHT_SUFFIXES = (".safetensors", ".bin", ".gguf", ".pt", ".json", ".model")
+
+
+def local_weights_ref(ref: str, name: str) -> str:
+    """``ref`` plus a fingerprint of a local model's files (names, sizes, modification times).
+
+    Cache keys use this, so retraining into the same folder (``sft/`` after a second ``deliberate
+    sft``) never serves the old model's cached answers. Hub ids and missing paths keep ``ref``.
+    """
+    import hashlib
+
+    path = Path(name)
+    files = [path] if path.is_file() else sorted(
+        f for f in path.glob("*") if f.is_file() and f.suffix in _WEIGHT_SUFFIXES
+    ) if path.is_dir() else []
+    if not files:
+        return ref
+    digest = hashlib.sha256()
+    for f in files:
+        stat = f.stat()
+        digest.update(f"{f.name}:{stat.st_size}:{stat.st_mtime_ns};".encode())
+    return f"{ref}@{digest.hexdigest()[:16]}"
+
+
 class HFBackend:
     """Batched local generation; concurrency 1 (one batch at a time on one device)."""
 
@@ -41,6 +65,7 @@ class HFBackend:
     ) -> None:
         self.name = name
         self.ref = f"hf/{name}"
+        self.cache_ref = local_weights_ref(self.ref, name)
         self.batch_size = batch_size
         self.device = device
         self.dtype = dtype

@@ -57,7 +57,8 @@ async def run_requests(
 ) -> RunOutput:
     """Run requests through a backend; returns one :class:`ModelResult` per request, in order."""
     options = options or BackendOptions()
-    keys = [r.cache_key(backend.ref) for r in requests]
+    # Local models add a fingerprint of their files (see hf_backend.local_weights_ref).
+    keys = [r.cache_key(getattr(backend, "cache_ref", backend.ref)) for r in requests]
     unique: dict[str, ModelRequest] = {}
     for key, request in zip(keys, requests):
         unique.setdefault(key, request)

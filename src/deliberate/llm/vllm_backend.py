@@ -11,6 +11,7 @@ import asyncio
 from typing import Any
 
 from deliberate.errors import DeliberateError
+from deliberate.llm.hf_backend import local_weights_ref
 from deliberate.llm.reasoning import split_reasoning
 from deliberate.llm.types import ModelRequest, ModelResponse, Usage
 
@@ -21,6 +22,7 @@ class VLLMBackend:
     def __init__(self, name: str, *, batch_size: int = 256, **engine_kwargs: Any) -> None:
         self.name = name
         self.ref = f"vllm/{name}"
+        self.cache_ref = local_weights_ref(self.ref, name)
         self.batch_size = batch_size
         self.engine_kwargs = engine_kwargs
         self._llm: Any = None

@@ -64,14 +64,3 @@ def hash_inputs(settings: Any, files: list[Path]) -> str:
             for child in sorted(p for p in path.rglob("*") if p.is_file() and "checkpoint-" not in str(p)):
                 digest.update(child.name.encode() + str(child.stat().st_size).encode())
     return digest.hexdigest()[:16]
-
-
-def git_revision() -> str | None:
-    import subprocess
-
-    try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
-                             cwd=Path(__file__).parent)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() or None

@@ -9,8 +9,9 @@ from typing import Any
 
 from deliberate.errors import DeliberateError
 from deliberate.pipeline.config import STAGES, PipelineConfig, dump_config
-from deliberate.pipeline.manifest import RunManifest, StageRecord, git_revision, hash_inputs, now
+from deliberate.pipeline.manifest import RunManifest, StageRecord, hash_inputs, now
 from deliberate.pipeline.stages import STAGE_FUNCTIONS, STAGE_INPUTS, RunContext
+from deliberate.provenance import git_revision, package_versions
 
 
 def selected_stages(config: PipelineConfig, from_stage: str | None = None, only: str | None = None) -> list[str]:
@@ -41,7 +42,6 @@ def stage_hash(ctx: RunContext, stage: str) -> str:
 def run_pipeline(config: PipelineConfig, *, from_stage: str | None = None, only: str | None = None,
                  force: bool = False, log: Any = print) -> RunManifest:
     """Run the selected stages; a finished stage with unchanged inputs is skipped."""
-    from deliberate.evals.runner import package_versions
     from deliberate.records.stage_output import write_text_atomic
     from deliberate.spec import load_spec
 

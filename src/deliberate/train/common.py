@@ -1,20 +1,23 @@
-"""Pieces both recipes share: LoRA, resuming, saving (and merging), the run manifest."""
+"""Pieces both recipes share: the model source, LoRA, resuming, saving (and merging), the manifest."""
 
 from __future__ import annotations
 
-import importlib.metadata
 import json
 import logging
+import os
+import shutil
+import socket
 import time
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from deliberate.train.data import ModelSource
+from deliberate.provenance import git_revision, package_versions
+from deliberate.train.data import ModelSource, resolve_model
 
 log = logging.getLogger(__name__)
 
 MANIFEST = "deliberate_manifest.json"
-PACKAGES = ("deliberate", "torch", "transformers", "trl", "peft", "accelerate", "datasets")
+GGUF_BASE = "gguf_base"  # where a GGUF model is dequantized to, inside output_dir
 
 
 class TrainResult(NamedTuple):
@@ -27,12 +30,55 @@ class TrainResult(NamedTuple):
     trainer: Any
 
 
-def model_init_kwargs(config: Any, source: ModelSource) -> dict[str, Any]:
-    """TRL's ``model_init_kwargs`` plus ``gguf_file`` for GGUF models."""
-    kwargs = dict(config.model_init_kwargs or {})
-    if source.gguf_file:
-        kwargs["gguf_file"] = source.gguf_file
-    return kwargs
+def prepare_model(config: Any) -> ModelSource:
+    """The model to train from: ``config.model`` resolved to a path or hub id.
+
+    A GGUF file is dequantized once into ``output_dir/gguf_base`` (model + tokenizer, by the local
+    main process; the others wait for it) and training starts from that directory, so that TRL,
+    the GRPO reference model, vLLM and LoRA merging all load a plain model directory.
+    """
+    source = resolve_model(config.model or "")
+    if not source.gguf_file:
+        return source
+    from accelerate import PartialState
+
+    out = Path(config.output_dir) / GGUF_BASE
+    with PartialState().local_main_process_first():
+        if not (out / "config.json").is_file():
+            dequantize_gguf(source, out, config.model_init_kwargs or {})
+    return ModelSource(str(out), None)
+
+
+def dequantize_gguf(source: ModelSource, out: Path, init_kwargs: dict[str, Any]) -> None:
+    """GGUF model + tokenizer -> a transformers model directory (in ``init_kwargs``' dtype, float32 by
+    default as TRL loads), written to a temporary directory first and renamed into place."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    dtype = init_kwargs.get("dtype", "float32")
+    dtype = getattr(torch, dtype) if isinstance(dtype, str) and dtype != "auto" else dtype
+    log.info("dequantizing %s/%s into %s", source.path, source.gguf_file, out)
+    kwargs: dict[str, Any] = {}
+    try:  # transformers >= 5.2x can keep GGUF weights quantized; older versions always dequantize
+        from transformers import GgufConfig
+
+        kwargs["quantization_config"] = GgufConfig(gguf_file=source.gguf_file, dequantize=True)
+    except ImportError:
+        pass
+    model = AutoModelForCausalLM.from_pretrained(source.path, gguf_file=source.gguf_file, dtype=dtype, **kwargs)
+    quantizer = getattr(model, "hf_quantizer", None)
+    if quantizer is not None:  # dense weights now: drop the marker that forbids saving them
+        quantizer.remove_quantization_config(model)
+    tokenizer = AutoTokenizer.from_pretrained(source.path, gguf_file=source.gguf_file)
+    staging = out.with_name(f"{out.name}.tmp-{socket.gethostname()}-{os.getpid()}")
+    model.save_pretrained(staging)
+    tokenizer.save_pretrained(staging)
+    try:
+        staging.rename(out)
+    except OSError:  # another node sharing output_dir got there first
+        if not (out / "config.json").is_file():
+            raise
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def lora_config(config: Any) -> Any:
@@ -64,11 +110,11 @@ def resume_checkpoint(config: Any) -> str | None:
     return last
 
 
-def train_and_save(trainer: Any, config: Any, source: ModelSource) -> TrainResult:
+def train_and_save(trainer: Any, config: Any) -> TrainResult:
     """Train (resuming if asked), save the final model + tokenizer, and end the run."""
     resumed_from = resume_checkpoint(config)
     trainer.train(resume_from_checkpoint=resumed_from)
-    save_final(trainer, config, source)
+    save_final(trainer, config)
     end_run(trainer)
     return TrainResult(Path(config.output_dir), trainer.state.global_step, resumed_from,
                        list(trainer.state.log_history), trainer)
@@ -87,11 +133,12 @@ def end_run(trainer: Any) -> None:
     trainer.end()
 
 
-def save_final(trainer: Any, config: Any, source: ModelSource) -> None:
+def save_final(trainer: Any, config: Any) -> None:
     """Model (or adapter) + tokenizer with its chat template to output_dir, loadable as ``hf/DIR``.
 
     With ``merge_lora`` the adapter goes to ``output_dir/adapter`` and the main process merges it
-    into a freshly loaded base model: this works whatever sharding (ZeRO-3, FSDP) training used.
+    into a freshly loaded copy of the base model the adapter records: this works whatever sharding
+    (ZeRO-3, FSDP) training used.
     """
     if not config.merge_lora:
         trainer.save_model(config.output_dir)
@@ -100,17 +147,18 @@ def save_final(trainer: Any, config: Any, source: ModelSource) -> None:
     trainer.save_model(str(adapter_dir))
     trainer.accelerator.wait_for_everyone()
     if trainer.accelerator.is_main_process:
-        merge_adapter(source, adapter_dir, Path(config.output_dir), model_init_kwargs(config, source))
+        merge_adapter(adapter_dir, Path(config.output_dir), config.model_init_kwargs or {})
     trainer.accelerator.wait_for_everyone()
 
 
-def merge_adapter(source: ModelSource, adapter_dir: Path, out: Path, init_kwargs: dict[str, Any]) -> None:
+def merge_adapter(adapter_dir: Path, out: Path, init_kwargs: dict[str, Any]) -> None:
     """Base model + LoRA adapter -> one plain model directory (with the adapter's tokenizer)."""
-    from peft import PeftModel
+    from peft import PeftConfig, PeftModel
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     init_kwargs = {k: v for k, v in init_kwargs.items() if k not in ("device_map", "quantization_config")}
-    base = AutoModelForCausalLM.from_pretrained(source.path, **init_kwargs)
+    base_path = PeftConfig.from_pretrained(str(adapter_dir)).base_model_name_or_path
+    base = AutoModelForCausalLM.from_pretrained(base_path, **init_kwargs)
     merged = PeftModel.from_pretrained(base, str(adapter_dir)).merge_and_unload()
     merged.save_pretrained(out)
     AutoTokenizer.from_pretrained(adapter_dir).save_pretrained(out)
@@ -136,31 +184,3 @@ def write_manifest(config: Any, **extra: Any) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     write_json_atomic(path, manifest)
     return path
-
-
-def package_versions() -> dict[str, str]:
-    versions = {}
-    for name in PACKAGES:
-        try:
-            versions[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            continue
-    return versions
-
-
-def git_revision() -> str | None:
-    """The commit of the source checkout deliberate runs from (read from .git, no subprocess)."""
-    here = Path(__file__).resolve()
-    for parent in here.parents:
-        head = parent / ".git" / "HEAD"
-        if head.is_file():
-            ref = head.read_text().strip()
-            if not ref.startswith("ref: "):
-                return ref
-            ref_file = parent / ".git" / ref[5:]
-            if ref_file.is_file():
-                return ref_file.read_text().strip()
-            packed = parent / ".git" / "packed-refs"
-            lines = packed.read_text().splitlines() if packed.is_file() else []
-            return next((ln.split()[0] for ln in lines if ln.endswith(" " + ref[5:])), None)
-    return None

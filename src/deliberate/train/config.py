@@ -8,6 +8,8 @@ both (flags win), through TRL's own parser, so ``deliberate sft --help`` lists e
 from __future__ import annotations
 
 import json
+import logging
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -21,6 +23,7 @@ REWARD_NAMES = ("judge", "format", "refusal_mode")
 DEFAULT_REWARD_WEIGHTS = {"judge": 1.0, "format": 0.2, "refusal_mode": 1.0}
 
 C = TypeVar("C")
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -98,6 +101,7 @@ class SFTTrainConfig(SFTConfig, ModelFields):
             raise DeliberateError("mix_ratio > 0 needs a mix_dataset")
         if self.think_format not in THINK_FORMATS:
             raise DeliberateError(f"think_format must be one of {', '.join(THINK_FORMATS)}")
+        _check_launch()
         _cpu_when_no_accelerator(self)
         super().__post_init__()
 
@@ -145,8 +149,29 @@ class RLTrainConfig(GRPOConfig, ModelFields):
             raise DeliberateError(f"{len(self.reward_weights)} reward_weights for {len(names)} rewards {names}")
         if self.judge_k < 1:
             raise DeliberateError("judge_k must be >= 1")
+        _check_launch()
         _cpu_when_no_accelerator(self)
         super().__post_init__()
+
+
+def _check_launch() -> None:
+    """Warn when ``accelerate launch --cpu --num_processes N`` (N > 1) started one process.
+
+    accelerate runs ``--cpu`` jobs through its single-process launcher unless they go through
+    ``mpirun`` (``--mpirun_hostfile``): the job then trains alone, on 1/N of the intended batch.
+    Its mark: accelerate's CPU flag and a rendezvous address, but no world size from torchrun or MPI.
+    """
+    env = os.environ
+    if env.get("ACCELERATE_USE_CPU", "").lower() not in ("1", "true") or "MASTER_ADDR" not in env:
+        return
+    if any(name in env for name in ("WORLD_SIZE", "PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MV2_COMM_WORLD_SIZE")):
+        return
+    log.warning(
+        "`accelerate launch --cpu` started a single process (accelerate starts several CPU processes "
+        "only through mpirun). For N processes on CPU use `accelerate launch --config_file "
+        "configs/accelerate/cpu_2proc.yaml --num_processes N` (or `--multi_gpu --num_processes N`): "
+        "with no GPU present deliberate runs them on CPU with gloo."
+    )
 
 
 def _cpu_when_no_accelerator(config: Any) -> None:

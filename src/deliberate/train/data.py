@@ -51,26 +51,24 @@ def resolve_model(ref: str) -> ModelSource:
     provider, sep, name = ref.partition("/")
     if sep and provider in ("openai", "vllm"):
         raise DeliberateError(f"cannot train '{ref}': train a local or hub model (hf/PATH)")
-    name = name if sep and provider == "hf" else ref
-    if name.endswith(".gguf"):
-        return ModelSource(str(Path(name).parent), Path(name).name)
-    return ModelSource(name, None)
+    from deliberate.llm.hf_backend import split_gguf
+
+    return ModelSource(*split_gguf(name if sep and provider == "hf" else ref))
 
 
-def load_tokenizer(source: ModelSource, chat_template_path: str | None = None) -> Any:
+def load_tokenizer(path: str, chat_template_path: str | None = None) -> Any:
     """The tokenizer, with ``chat_template_path`` (a Jinja file or a tokenizer) applied if given."""
     from transformers import AutoTokenizer
 
-    kwargs = {"gguf_file": source.gguf_file} if source.gguf_file else {}
-    tokenizer = AutoTokenizer.from_pretrained(source.path, **kwargs)
+    tokenizer = AutoTokenizer.from_pretrained(path)
     if chat_template_path:
-        path = Path(chat_template_path)
+        template = Path(chat_template_path)
         tokenizer.chat_template = (
-            path.read_text(encoding="utf-8") if path.is_file()
+            template.read_text(encoding="utf-8") if template.is_file()
             else AutoTokenizer.from_pretrained(chat_template_path).chat_template
         )
     if not tokenizer.chat_template:
-        raise DeliberateError(f"{source.path} has no chat template; pass --chat_template_path FILE.jinja")
+        raise DeliberateError(f"{path} has no chat template; pass --chat_template_path FILE.jinja")
     return tokenizer
 
 

@@ -21,6 +21,7 @@ from typing import Any
 from deliberate.llm.reasoning import SplitReply, split_reasoning
 from deliberate.llm.types import ReasoningFormat
 from deliberate.records.prompt import ChatMessage
+from deliberate.train.data import REASONING_KEYS
 
 WELL_FORMED = (ReasoningFormat.think_tags, ReasoningFormat.field, ReasoningFormat.harmony)
 MODE_LABELS = {
@@ -51,7 +52,7 @@ def split_completion(
         from deliberate.llm.hf_backend import decode_keeping_think
 
         text = decode_keeping_think(tokenizer, completion_ids)
-    field = next((message[k] for k in ("reasoning_content", "thinking", "reasoning") if message.get(k)), None)
+    field = next((message[k] for k in REASONING_KEYS if message.get(k)), None)
     if think_prefilled and field is None and "<think>" not in text:
         text = "<think>" + text
     return split_reasoning(text, field)
@@ -125,9 +126,9 @@ def refusal_mode_reward(
     labels = _refusal_grader().grade(
         [prompt_text(prompts[i]) for i in graded], [splits[i].content for i in graded]
     ) if graded else []
-    by_index = {i: _label_value(label) for i, label in zip(graded, labels)}
+    by_index = {i: _value(label) for i, label in zip(graded, labels)}
     return [
-        None if not mode else float(by_index.get(i) in MODE_LABELS[_mode_value(mode)])
+        None if not mode else float(by_index.get(i) in MODE_LABELS[_value(mode)])
         for i, mode in enumerate(modes)
     ]
 
@@ -139,12 +140,9 @@ def _refusal_grader() -> Any:
     return RefusalGrader(method="rules")
 
 
-def _label_value(label: Any) -> str:
-    return str(getattr(label, "value", label))
-
-
-def _mode_value(mode: Any) -> str:
-    return str(getattr(mode, "value", mode))
+def _value(label_or_mode: Any) -> str:
+    """An enum member's value, or the string itself."""
+    return str(getattr(label_or_mode, "value", label_or_mode))
 
 
 def prompt_messages(prompt: Any) -> list[ChatMessage]:

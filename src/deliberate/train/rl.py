@@ -21,12 +21,12 @@ from deliberate.llm.options import BackendOptions
 from deliberate.train.common import (
     TrainResult,
     lora_config,
-    model_init_kwargs,
+    prepare_model,
     train_and_save,
     write_manifest,
 )
 from deliberate.train.config import RLTrainConfig
-from deliberate.train.data import load_tokenizer, resolve_model, rl_dataset
+from deliberate.train.data import load_tokenizer, rl_dataset
 from deliberate.train.rewards import format_reward, judge_reward, refusal_mode_reward
 
 
@@ -60,16 +60,15 @@ def reward_functions(config: RLTrainConfig, spec: Any, tokenizer: Any) -> list[A
     return [funcs[name] for name in config.reward_funcs or []]
 
 
-def build_rl_trainer(config: RLTrainConfig, callbacks: list[Any] | None = None) -> Any:
-    """A GRPOTrainer ready to train on the prompt set."""
+def build_rl_trainer(config: RLTrainConfig, callbacks: list[Any] | None = None, spec: Any = None) -> Any:
+    """A GRPOTrainer ready to train on the prompt set (``spec``: the loaded ``config.spec``)."""
     from trl import GRPOTrainer
 
     from deliberate.spec import load_spec
 
-    spec = load_spec(config.spec)
-    source = resolve_model(config.model or "")
-    tokenizer = load_tokenizer(source)
-    config.model_init_kwargs = model_init_kwargs(config, source)
+    spec = spec or load_spec(config.spec)
+    source = prepare_model(config)
+    tokenizer = load_tokenizer(source.path)
     return GRPOTrainer(
         model=source.path, reward_funcs=reward_functions(config, spec, tokenizer), args=config,
         train_dataset=rl_dataset(config.dataset or "", spec), processing_class=tokenizer,
@@ -81,8 +80,8 @@ def run_rl(config: RLTrainConfig, callbacks: list[Any] | None = None) -> TrainRe
     """Train with GRPO, checkpoint, save model + tokenizer to ``output_dir``."""
     from deliberate.spec import load_spec
 
-    trainer = build_rl_trainer(config, callbacks)
     spec = load_spec(config.spec)
+    trainer = build_rl_trainer(config, callbacks, spec)
     write_manifest(config, stage="rl", spec=config.spec, spec_hash=spec.content_hash, judge=config.judge,
                    rewards=dict(zip(config.reward_funcs or [], config.reward_weights or [])))
-    return train_and_save(trainer, config, resolve_model(config.model or ""))
+    return train_and_save(trainer, config)

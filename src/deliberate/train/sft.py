@@ -18,26 +18,25 @@ from typing import Any
 from deliberate.train.common import (
     TrainResult,
     lora_config,
-    model_init_kwargs,
+    prepare_model,
     train_and_save,
     write_manifest,
 )
 from deliberate.train.config import SFTTrainConfig
-from deliberate.train.data import ChatPlan, load_tokenizer, resolve_model, sft_dataset
+from deliberate.train.data import ChatPlan, load_tokenizer, sft_dataset
 
 
 def build_sft_trainer(config: SFTTrainConfig, callbacks: list[Any] | None = None) -> tuple[Any, ChatPlan]:
     """An SFTTrainer ready to train, and the chat plan its data was rendered with."""
     from trl import SFTTrainer
 
-    source = resolve_model(config.model or "")
-    tokenizer = load_tokenizer(source, config.chat_template_path)
+    source = prepare_model(config)
+    tokenizer = load_tokenizer(source.path, config.chat_template_path)
     dataset, plan = sft_dataset(config, tokenizer)
     config.chat_template_path = None  # already applied to the tokenizer
     config.assistant_only_loss = plan.loss == "assistant"
     if plan.loss == "completion":
         config.completion_only_loss = True
-    config.model_init_kwargs = model_init_kwargs(config, source)
     trainer = SFTTrainer(
         model=source.path, args=config, train_dataset=dataset, processing_class=tokenizer,
         peft_config=lora_config(config), callbacks=callbacks,
@@ -50,4 +49,4 @@ def run_sft(config: SFTTrainConfig, callbacks: list[Any] | None = None) -> Train
     trainer, plan = build_sft_trainer(config, callbacks)
     write_manifest(config, stage="sft", think_format=plan.think_format, loss=plan.loss,
                    train_rows=len(trainer.train_dataset))
-    return train_and_save(trainer, config, resolve_model(config.model or ""))
+    return train_and_save(trainer, config)
