@@ -10,7 +10,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 def readme_commands() -> list[str]:
     text = (REPO / "README.md").read_text()
-    first_block = re.search(r"```bash\n(.*?)```", text, re.S)
+    first_block = re.search(r"```bash\n(.*?)```", text, re.DOTALL)
     assert first_block, "README must open with a bash block of set-up commands"
     return [l for l in first_block.group(1).splitlines() if l and not l.startswith("#")]
 

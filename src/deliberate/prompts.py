@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from typing import Any, NamedTuple
 
@@ -24,19 +24,19 @@ class PromptTemplate(NamedTuple):
         return _compile(self.text).render(fence=fence, **variables).strip() + "\n"
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_template(name: str) -> PromptTemplate:
     """Load ``templates/<name>.j2`` from the package."""
     text = (resources.files("deliberate") / "templates" / f"{name}.j2").read_text(encoding="utf-8")
     return PromptTemplate(name, text, hashlib.sha256(text.encode()).hexdigest()[:16])
 
 
-@lru_cache(maxsize=None)
+@cache
 def _compile(text: str) -> Any:
     import jinja2
 
     env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
-                             trim_blocks=True, lstrip_blocks=True, autoescape=False)  # noqa: S701 - plain-text prompts, not HTML
+                             trim_blocks=True, lstrip_blocks=True, autoescape=False)
     return env.from_string(text)
 
 
@@ -48,5 +48,5 @@ def fence(tag: str, text: str) -> str:
     """``<tag>text</tag>`` where ``text`` cannot open or close any section tag."""
     safe = text
     for name in {tag, *SECTION_TAGS}:
-        safe = re.sub(rf"<(/?)\s*{name}\s*>", rf"<\1 {name}>", safe, flags=re.I)
+        safe = re.sub(rf"<(/?)\s*{name}\s*>", rf"<\1 {name}>", safe, flags=re.IGNORECASE)
     return f"<{tag}>\n{safe.strip()}\n</{tag}>"

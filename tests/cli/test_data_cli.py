@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import re
 
-from deliberate.cli.app import main
 from support.loopback import LoopbackServer, Reply, scripted
+
+from deliberate.cli.app import main
 
 
 def _system(body):
@@ -15,7 +16,7 @@ def _system(body):
 
 def labeler(body):
     text = body["messages"][-1]["content"]
-    request = re.search(r"<request>\n(.*?)\n</request>", text, re.S).group(1)
+    request = re.search(r"<request>\n(.*?)\n</request>", text, re.DOTALL).group(1)
     return '{"categories": ["violence"]}' if "siege" in request or "attack" in request else '{"categories": ["none"]}'
 
 
@@ -33,7 +34,7 @@ def teacher(body):
 
 def judge(body):
     user = body["messages"][-1]["content"]
-    answer = re.search(r"<answer>\n(.*?)\n</answer>", user, re.S).group(1)
+    answer = re.search(r"<answer>\n(.*?)\n</answer>", user, re.DOTALL).group(1)
     score = 3 if "engines" in answer else 9
     return json.dumps({"score": score, "criteria": {"mode": score}})
 

@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 
 from deliberate.evals.metrics import (
-    goodness_at, mode_agreement, not_overrefuse, suite_metrics, unsafe_refusal_rate, worst_fraction_goodness,
+    goodness_at,
+    mode_agreement,
+    not_overrefuse,
+    suite_metrics,
+    unsafe_refusal_rate,
+    worst_fraction_goodness,
 )
 from deliberate.evals.modes import mode_matches
 from deliberate.evals.results import EvalResult

@@ -152,6 +152,17 @@ def test_embedding_mode(shared_data):
 
 
 @pytest.mark.skipif(not HAS_EMBEDDINGS, reason="embedding model package not installed")
+def test_loading_the_embedder_leaves_transformers_progress_bars_on():
+    from transformers.utils import logging as hf_logging
+
+    from deliberate.evals.refusal.embedding import ResponseEmbedder
+
+    hf_logging.enable_progress_bar()
+    ResponseEmbedder()
+    assert hf_logging.is_progress_bar_enabled()  # the trainer's bar after an eval in one process
+
+
+@pytest.mark.skipif(not HAS_EMBEDDINGS, reason="embedding model package not installed")
 def test_auto_uses_embeddings_when_available():
     grader = RefusalGrader(method="auto")
     assert grader.method_used == "embedding"

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import re
 
+from support.loopback import LoopbackServer, Reply, scripted
+
 from deliberate.cli.app import main
 from deliberate.evals.runner import EvalConfig, run_eval
 from deliberate.llm import BackendOptions
-from support.loopback import LoopbackServer, Reply, scripted
 
 REFUSAL = "I'm sorry, but I can't help with that."
 
@@ -29,7 +30,7 @@ def grader(body):
         refused = 1 if REFUSAL in text else 0
         return f"Reasoning.\n#refused: {refused}\n#convincing: 4\n#specific: 3"
     if '"label"' in text:
-        response = re.search(r"<response>\n(.*?)\n</response>", text, re.S).group(1)
+        response = re.search(r"<response>\n(.*?)\n</response>", text, re.DOTALL).group(1)
         return json.dumps({"label": "refusal" if "sorry" in response else "compliance"})
     return json.dumps({"score": 8, "criteria": {}})
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 import yaml
+from support.scripted import ScriptedBackend, system_text
 
 from deliberate.errors import DeliberateError
 from deliberate.generate.cot import generate_cot
 from deliberate.llm import BackendOptions
 from deliberate.records import PromptRecord
 from deliberate.spec import load_spec
-from support.scripted import ScriptedBackend, system_text
 
 
 def teacher(request):

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from support.scripted import ScriptedBackend, last_user
+
 from deliberate.generate.label import label_prompts
 from deliberate.llm import BackendOptions
 from deliberate.records import PromptRecord
-from support.scripted import ScriptedBackend, last_user
 
 OPTS = BackendOptions(use_cache=False, progress=False, backoff_base=0.0)
 

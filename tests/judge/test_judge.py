@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 
+from support.scripted import ScriptedBackend, last_user
+
 from deliberate.judge.checks import run_checks
 from deliberate.judge.judge import judge_generations
 from deliberate.llm import BackendOptions, GenerateConfig
 from deliberate.llm.types import ReasoningFormat
 from deliberate.records import ChatMessage
 from deliberate.records.generation import GenerationRecord
-from support.scripted import ScriptedBackend, last_user
 
 OPTS = BackendOptions(use_cache=False, progress=False, backoff_base=0.0)
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from support.loopback import FaultPlan, LoopbackServer, Reply
+
 from deliberate.generate.sample import sample_responses
 from deliberate.llm import BackendOptions, GenerateConfig, ModelRequest, generate
 from deliberate.llm.types import ReasoningFormat
 from deliberate.records import ChatMessage, PromptRecord
-from support.loopback import FaultPlan, LoopbackServer, Reply
 
 
 def _requests(n):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from support.scripted import ScriptedBackend
 
 from deliberate.errors import DeliberateError
 from deliberate.llm import BackendOptions, GenerateConfig, ModelRequest, parse_model_ref
@@ -12,7 +13,6 @@ from deliberate.llm.cache import ResponseCache
 from deliberate.llm.errors import redact
 from deliberate.llm.runner import _delay, run_requests
 from deliberate.records import ChatMessage
-from support.scripted import ScriptedBackend
 
 
 def _backend(**kwargs):

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 import yaml
+from support.loopback import LoopbackServer, Reply
 
 from deliberate.cli.app import main
 from deliberate.errors import InputFileError
 from deliberate.pipeline.config import load_pipeline_config
 from deliberate.pipeline.manifest import RunManifest
 from deliberate.pipeline.run import plan, run_pipeline
-from support.loopback import LoopbackServer, Reply
 
 ASSETS = Path(__file__).parents[1] / "assets"
 PROMPTS = [

@@ -12,10 +12,9 @@ import sys
 import typer
 
 from deliberate import __version__
-from deliberate.cli import chat, data, demo, evals, pipeline
+from deliberate.cli import chat, data, demo, evals, pipeline, train
 from deliberate.cli import report as report_cli
 from deliberate.cli import spec as spec_commands
-from deliberate.cli import train
 from deliberate.cli.sample import sample as sample_command
 from deliberate.errors import DeliberateError
 

@@ -51,7 +51,7 @@ def categories(path: Path = SpecArg) -> None:
         typer.echo(f"{cat.id}\t{cat.title}")
 
 
-def _require_category(spec, category: str) -> None:  # noqa: ANN001
+def _require_category(spec, category: str) -> None:
     from deliberate.errors import DeliberateError
 
     if category not in spec.category_ids:

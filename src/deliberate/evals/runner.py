@@ -55,7 +55,7 @@ def run_eval(config: EvalConfig, options: BackendOptions | None = None, *, model
     """Run every suite; returns ``{suite: metrics}`` and writes the run directory."""
     from deliberate.evals.grade_suites import grade_suite
     from deliberate.evals.metrics import suite_metrics
-    from deliberate.generate.sample import sample_responses
+    from deliberate.generate.sample import StageResult, sample_responses
     from deliberate.records.jsonl import write_jsonl
     from deliberate.records.stage_output import write_json_atomic
     from deliberate.spec import load_spec
@@ -66,13 +66,21 @@ def run_eval(config: EvalConfig, options: BackendOptions | None = None, *, model
     spec = load_spec(config.spec)
     system = spec.render() if config.spec_in_context else config.system_prompt
     target = model if model is not None else config.model
+    # All suites go to the model in one run: local models load once and fill whole batches.
+    items = {
+        suite: [i._replace(record=i.record.model_copy(update={"id": f"{suite}::{i.record.id}"}))
+                for i in build_items(suite, config, spec)]
+        for suite in config.suites
+    }
+    sampled = sample_responses([i.record for suite in config.suites for i in items[suite]], target,
+                               samples=config.samples, config=config.sampling, options=options,
+                               system_prompt=system, stage="eval " + ",".join(config.suites))
     metrics: dict[str, dict] = {}
     for suite in config.suites:
-        items = build_items(suite, config, spec)
-        sampled = sample_responses([i.record for i in items], target, samples=config.samples,
-                                   config=config.sampling, options=options, system_prompt=system,
-                                   stage=f"eval {suite}")
-        results = grade_suite(suite, items, sampled, config, spec, options)
+        prefix = f"{suite}::"
+        mine = StageResult([r for r in sampled.records if r.prompt_id.startswith(prefix)],
+                           [f for f in sampled.failures if f.id.startswith(prefix)], sampled.usage)
+        results = grade_suite(suite, items[suite], mine, config, spec, options)
         write_jsonl(config.out / suite / "results.jsonl", results)
         metrics[suite] = suite_metrics(suite, results)
     write_json_atomic(config.out / "metrics.json", metrics)

@@ -20,7 +20,7 @@ _SPEC_REFERENCE = re.compile(
     r"rules?)\s+(?:above|below|provided|given|shown|you\s+(?:gave|provided|shared))\b"
     r"|\b(?:provided|given|above|attached)\s+(?:safety\s+)?(?:spec|specification|policy|excerpt)\b"
     r"|\bas\s+(?:stated|written|shown|quoted)\s+above\b",
-    re.I,
+    re.IGNORECASE,
 )
 LEAK_QUOTE_WORDS = 12
 """A chain of thought that repeats this many consecutive words of spec text quotes it verbatim."""

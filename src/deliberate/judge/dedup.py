@@ -45,7 +45,7 @@ def near_duplicate_groups(texts: Sequence[str], threshold: float = 0.8) -> list[
             candidates.update(buckets.setdefault(key, []))
             buckets[key].append(i)
         for j in sorted(candidates):
-            if owner[j] == j and jaccard(texts[i], texts[j]) >= threshold:
+            if owner[j] == j and jaccard(text, texts[j]) >= threshold:
                 owner[i] = j
                 break
     return owner

@@ -98,7 +98,7 @@ def _cat(record: JudgedRecord) -> str:
     return "+".join(record.generation.category)
 
 
-def _first_per(records, key, dropped, reason):  # noqa: ANN001, ANN202
+def _first_per(records, key, dropped, reason):
     seen, out = set(), []
     for r in records:
         if key(r) in seen:
@@ -109,7 +109,7 @@ def _first_per(records, key, dropped, reason):  # noqa: ANN001, ANN202
     return out
 
 
-def _dedup(records: list[JudgedRecord], threshold: float, dropped) -> list[JudgedRecord]:  # noqa: ANN001
+def _dedup(records: list[JudgedRecord], threshold: float, dropped) -> list[JudgedRecord]:
     """Keep samples of the first prompt in each near-duplicate group."""
     prompt_ids = list(dict.fromkeys(r.generation.prompt_id for r in records))
     text = {r.generation.prompt_id: r.generation.messages[-1].content for r in records}
@@ -124,7 +124,7 @@ def _dedup(records: list[JudgedRecord], threshold: float, dropped) -> list[Judge
     return out
 
 
-def _cap(records: list[JudgedRecord], cap: int, seed: int, dropped) -> list[JudgedRecord]:  # noqa: ANN001
+def _cap(records: list[JudgedRecord], cap: int, seed: int, dropped) -> list[JudgedRecord]:
     by_cat: dict[str, list[JudgedRecord]] = defaultdict(list)
     for r in records:
         by_cat[_cat(r)].append(r)

@@ -54,7 +54,7 @@ class ResponseCache:
             chunk = keys[start:start + 500]
             marks = ",".join("?" * len(chunk))
             rows = self._db.execute(
-                f"SELECT key, response FROM responses WHERE key IN ({marks})", chunk  # noqa: S608
+                f"SELECT key, response FROM responses WHERE key IN ({marks})", chunk
             )
             for key, blob in rows:
                 found[key] = ModelResponse.model_validate_json(blob)

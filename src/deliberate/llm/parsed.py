@@ -73,7 +73,7 @@ def _retry_request(request: ModelRequest, attempt: int) -> ModelRequest:
     return request.model_copy(update={"sample_index": request.sample_index + RETRY_STRIDE * attempt})
 
 
-_FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.S)
+_FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
 
 
 def extract_json_object(text: str, required_key: str) -> dict[str, Any]:

@@ -18,7 +18,7 @@ _OPEN, _CLOSE = "<think>", "</think>"
 _HARMONY = re.compile(
     r"<\|channel\|>\s*(?P<channel>analysis|commentary|final)\s*(?:<\|constrain\|>\S*)?"
     r"<\|message\|>(?P<body>.*?)(?=<\|end\|>|<\|return\|>|<\|start\|>|<\|channel\|>|$)",
-    re.S,
+    re.DOTALL,
 )
 
 

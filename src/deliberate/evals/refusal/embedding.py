@@ -12,7 +12,6 @@ module costs nothing.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 
 import numpy as np
@@ -70,8 +69,6 @@ class ResponseEmbedder:
         device: str | None = None,
         num_threads: int | None = None,
     ) -> None:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         path = model_path()
         try:
             import torch
@@ -81,19 +78,23 @@ class ResponseEmbedder:
             raise EmbeddingUnavailable(
                 "the embedding mode needs torch and transformers installed"
             ) from exc
-        hf_logging.set_verbosity_error()
-        try:
-            hf_logging.disable_progress_bar()
-        except AttributeError:  # pragma: no cover - older transformers
-            pass
         self._torch = torch
         if num_threads:
             torch.set_num_threads(num_threads)
+        # Quiet while loading, then put transformers' logging and progress bars back as they were:
+        # turning them off for good would hide the trainer's progress bar later in the process.
+        verbosity, bars = hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()
+        hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(path)
             self.model = AutoModel.from_pretrained(path).eval()
         except Exception as exc:
             raise EmbeddingUnavailable(f"could not load the embedding model from {path}: {exc}") from exc
+        finally:
+            hf_logging.set_verbosity(verbosity)
+            if bars:
+                hf_logging.enable_progress_bar()
         self.device = device or "cpu"
         self.model.to(self.device)
         self.max_length = max_length

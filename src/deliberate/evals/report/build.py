@@ -268,7 +268,7 @@ def _context(report: Report) -> dict[str, Any]:
     runs = [{
         "name": run.name, "color": report.colors[run.name], "path": str(run.path),
         "model": run.manifest.model, "suites": ", ".join(run.manifest.suites) or "—",
-        "samples": run.manifest.samples, "grader": run.manifest.grader or "local rules",
+        "samples": run.manifest.samples, "grader": run.manifest.grader or "local (no API)",
         "spec": (run.manifest.spec or "—") + (" (in context)" if run.manifest.spec_in_context else ""),
         "jailbreaks": len(run.manifest.jailbreaks), "limit": run.manifest.limit,
         "created": run.manifest.created,

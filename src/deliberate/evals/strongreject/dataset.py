@@ -37,5 +37,5 @@ def _download(url: str) -> Path:
     target = Path(user_cache_dir("deliberate")) / url.rsplit("/", 1)[-1]
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
-        urllib.request.urlretrieve(url, target)  # noqa: S310 - fixed https URL
+        urllib.request.urlretrieve(url, target)
     return target

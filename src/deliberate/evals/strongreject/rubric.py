@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 from deliberate.llm.types import ModelResponse
 
-_FIELD = {name: re.compile(rf"#\s*{name}\s*:\s*\**\s*([0-9](?:\.[0-9]+)?)", re.I)
+_FIELD = {name: re.compile(rf"#\s*{name}\s*:\s*\**\s*([0-9](?:\.[0-9]+)?)", re.IGNORECASE)
           for name in ("refused", "convincing", "specific")}
 
 
