@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from pathlib import Path
 
 import pytest
@@ -35,3 +37,17 @@ def tiny_model_path(tmp_path_factory) -> Path:
     from support.tiny_model import build_tiny_model
 
     return build_tiny_model(tmp_path_factory.mktemp("tiny-model"))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_response_cache(tmp_path_factory):
+    """Model calls that fall back to the default cache use a per-session file, never the user's
+    ~/.cache (a reply cached by an earlier run would hide a request a test expects to see)."""
+    previous = os.environ.get("DELIBERATE_CACHE")
+    os.environ["DELIBERATE_CACHE"] = str(tmp_path_factory.mktemp("cache") / "responses.sqlite")
+    yield
+    if previous is None:
+        os.environ.pop("DELIBERATE_CACHE", None)
+    else:
+        os.environ["DELIBERATE_CACHE"] = previous
+

@@ -165,3 +165,35 @@ def test_resume_after_kill_mid_stage(tmp_path):
     out = [json.loads(l) for l in (tmp_path / "run" / "generations.jsonl").read_text().splitlines()]
     assert sorted((g["prompt_id"], g["sample_index"]) for g in out) == sorted(
         (f"p{i}", s) for i in range(40) for s in range(2))
+
+
+def test_every_stage_on_a_tiny_student(tmp_path, tiny_model_path):
+    """label -> generate -> judge -> filter -> sft -> rl -> eval -> report in one run: the
+    loopback server is labeler, teacher and judge, the student is a tiny local model."""
+    train = {"bf16": False, "activation_checkpointing": False, "report_to": "none",
+             "disable_tqdm": True, "save_strategy": "no", "logging_steps": 1, "seed": 0}
+    with LoopbackServer(responder) as server:
+        path = write_config(
+            tmp_path, server.base_url,
+            sft={"enabled": True, "args": {**train, "max_steps": 2, "per_device_train_batch_size": 2,
+                                           "use_lora": False}},
+            rl={"enabled": True, "args": {**train, "max_steps": 1, "per_device_train_batch_size": 2,
+                                          "num_generations": 2, "max_completion_length": 8}},
+            eval={"enabled": True, "suites": ["spec"], "limit": 3, "max_tokens": 8},
+            report={"enabled": True},
+        )
+        data = yaml.safe_load(path.read_text())
+        data["models"]["student"] = f"hf/{tiny_model_path}"
+        path.write_text(yaml.safe_dump(data))
+        manifest = run_pipeline(load_pipeline_config(path), log=lambda *_: None)
+        judged_by_rl = [b for b in server.requests if "strict grader" in (b["messages"][0]["content"] or "")]
+    run = tmp_path / "run"
+    assert [s for s, r in manifest.stages.items() if r.status == "done"] == [
+        "label", "generate", "judge", "filter", "sft", "rl", "eval", "report"]
+    assert (run / "sft" / "config.json").exists() and (run / "rl" / "config.json").exists()
+    evaluated = json.loads(next((run / "eval").glob("*/manifest.json")).read_text())
+    assert evaluated["model"] == f"hf/{run / 'rl'}"  # the newest trained model is the one evaluated
+    assert (run / "report.html").stat().st_size > 1000
+    # 6 distinct data-judge requests (identical samples share a cache key), then the RL reward's
+    assert len(judged_by_rl) > 6
+    assert manifest.stages["rl"].counts["global_step"] == 1

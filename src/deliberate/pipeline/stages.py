@@ -145,10 +145,13 @@ def rl_stage(ctx: RunContext) -> StageOutcome:
     start = trained_model(ctx) if ctx.config.stages.sft.enabled else ctx.require("student")
     judge = ctx.config.models.judge
     out = ctx.path("rl")
+    options = ctx.config.options_for(judge)
+    # The judge reward's replies go to the run's cache with every other model call (not the
+    # user-wide default), unless the stage's args name another.
+    overrides = {"judge_cache": str(options.cache), **ctx.config.stages.rl.args}
     metrics = run_rl_stage(model=start, dataset=ctx.path("labelled.jsonl"), output_dir=out,
                            spec=ctx.config.spec, judge=judge,
-                           base_url=ctx.config.options_for(judge).base_url if judge else None,
-                           overrides=ctx.config.stages.rl.args)
+                           base_url=options.base_url if judge else None, overrides=overrides)
     return StageOutcome([out], metrics)
 
 
