@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from types import TracebackType
 
 
@@ -12,6 +13,8 @@ class RunProgress:
     def __init__(self, description: str, *, total: int, done: int = 0, enabled: bool = True) -> None:
         self.description = description
         self.failed = 0
+        self._advanced = 0
+        self._started = time.monotonic()
         self._progress = None
         self._task = None
         if enabled and total > done:
@@ -47,9 +50,11 @@ class RunProgress:
         if failed:
             self.failed += 1
         if self._progress is not None:
-            task = self._progress.tasks[0]
-            speed = task.speed
-            rate = f"{speed:.1f}/s" if speed else ""
+            # Rate over the whole run, not rich's short window: a local model's batch of 32
+            # arrives at once and would read as thousands per second.
+            self._advanced += 1
+            elapsed = time.monotonic() - self._started
+            rate = f"{self._advanced / elapsed:.2f}/s" if elapsed > 0 else ""
             self._progress.update(self._task, advance=1, failed=self.failed, rate=rate)
 
     def __enter__(self) -> RunProgress:
