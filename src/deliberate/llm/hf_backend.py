@@ -36,9 +36,12 @@ def local_weights_ref(ref: str, name: str) -> str:
     import hashlib
 
     path = Path(name)
-    files = [path] if path.is_file() else sorted(
-        f for f in path.glob("*") if f.is_file() and f.suffix in _WEIGHT_SUFFIXES
-    ) if path.is_dir() else []
+    if path.is_file():
+        files = [path]
+    elif path.is_dir():
+        files = sorted(f for f in path.iterdir() if f.is_file() and f.suffix in _WEIGHT_SUFFIXES)
+    else:
+        files = []
     if not files:
         return ref
     digest = hashlib.sha256()
