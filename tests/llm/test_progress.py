@@ -1,0 +1,20 @@
+"""The model-call progress bar's rate column."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from deliberate.llm import progress as progress_module
+from deliberate.llm.progress import RunProgress
+
+
+def test_rate_is_over_the_whole_run_when_a_batch_lands_at_once(monkeypatch):
+    clock = iter([100.0] + [110.0] * 32)  # start, then 32 results of one batch, 10 s later
+    # only this module's clock is replaced (rich keeps the real one)
+    monkeypatch.setattr(progress_module, "time", SimpleNamespace(monotonic=lambda: next(clock)))
+    bar = RunProgress("eval", total=64)
+    for _ in range(32):
+        bar.advance()
+    task = bar._progress.tasks[0]
+    assert task.completed == 32
+    assert task.fields["rate"] == "3.20/s"  # 32 in 10 s, not rich's burst speed
