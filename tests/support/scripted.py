@@ -24,6 +24,7 @@ class ScriptedBackend:
                  transient: dict[str, int] | None = None, permanent: set[str] | None = None) -> None:
         self.responder = responder
         self.ref = ref
+        self.cache_ref = ref
         self.transient = dict(transient or {})
         self.permanent = permanent or set()
         self.requests: list[ModelRequest] = []

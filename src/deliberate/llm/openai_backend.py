@@ -35,6 +35,7 @@ class OpenAIBackend:
     ) -> None:
         self.model = model
         self.ref = f"openai/{model}"
+        self.cache_ref = self.ref  # a served model has no weight files here to fingerprint
         self.base_url = base_url or os.environ.get("OPENAI_BASE_URL")
         self._api_key = os.environ.get(api_key_env) or ("EMPTY" if self.base_url else None)
         if self._api_key is None:

@@ -27,6 +27,9 @@ class Backend(Protocol):
     """What the runner needs from a model backend."""
 
     ref: str
+    #: What cached replies are keyed by: ``ref`` for a served model; for local weights, ``ref``
+    #: plus a fingerprint of the weight files (retraining into the same folder is a new model).
+    cache_ref: str
     batch_size: int
     default_concurrency: int
 
@@ -58,7 +61,7 @@ async def run_requests(
     """Run requests through a backend; returns one :class:`ModelResult` per request, in order."""
     options = options or BackendOptions()
     # Local models add a fingerprint of their files (see hf_backend.local_weights_ref).
-    keys = [r.cache_key(getattr(backend, "cache_ref", backend.ref)) for r in requests]
+    keys = [r.cache_key(backend.cache_ref) for r in requests]
     unique: dict[str, ModelRequest] = {}
     for key, request in zip(keys, requests):
         unique.setdefault(key, request)
