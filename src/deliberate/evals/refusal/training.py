@@ -122,10 +122,18 @@ def leave_one_model_out(
     l2: float,
     *,
     prompt_folds: int = 0,
+    in_domain: bool = False,
 ) -> dict[str, np.ndarray]:
     """Predictions for each model's rows from a classifier fitted on the other models' rows (and
     their augmentations) only. ``prompt_folds > 0`` is stricter: the held-out model's rows are
-    also split into prompt-disjoint folds, and each fold's prompts are removed from training."""
+    also split into prompt-disjoint folds, and each fold's prompts are removed from training.
+
+    ``in_domain=True`` (needs ``prompt_folds``) is a diagnostic, not the validation protocol: the
+    model's own rows for the *other* folds' prompts are trained on too. If a model's agreement
+    stays low even then, the shortfall is not the shift to an unseen model's style but what the
+    features can tell apart (or how consistent the labels are)."""
+    if in_domain and not prompt_folds:
+        raise ValueError("in_domain needs prompt_folds > 0 (the held-out rows are split by prompt)")
     y = np.array([r.label for r in rows])
     y_aug = np.array([a.label for a in aug])
     w_aug = np.array([a.weight for a in aug])
@@ -145,13 +153,13 @@ def leave_one_model_out(
         else:
             groups = [None]
         for group in groups:
-            tr = ~test
-            tra = aug_models != held
+            tr = np.ones_like(test) if in_domain else ~test
+            tra = np.ones_like(aug_models, dtype=bool) if in_domain else aug_models != held
             tt = test.copy()
             if group is not None:
-                in_group = np.array([p in group for p in prompts])
+                in_group = np.array([p in group for p in prompts], dtype=bool)
                 tr &= ~in_group
-                tra &= ~np.array([p in group for p in aug_prompts])
+                tra &= ~np.array([p in group for p in aug_prompts], dtype=bool)
                 tt &= in_group
             Xtr = np.vstack([X[tr], X_aug[tra]])
             ytr = np.concatenate([y[tr], y_aug[tra]])

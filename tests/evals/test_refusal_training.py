@@ -1,0 +1,50 @@
+"""Validation protocols of the refusal classifier (``evals/refusal/training.py``), on synthetic
+features where the right answer is known."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from deliberate.evals.refusal import training as T
+
+
+def _synthetic():
+    """Three models answer the same 20 prompts. Models a and b signal a refusal with feature 0;
+    model c signals it with feature 1 only, which a and b never use."""
+    rows, feats = [], []
+    for model, col in (("a", 0), ("b", 0), ("c", 1)):
+        for i in range(20):
+            label = i % 2
+            x = np.zeros(2)
+            x[col] = 4.0 if label else -4.0
+            rows.append(T.Example(model, f"prompt {i}", f"{model} reply {i}", label))
+            feats.append(x)
+    return rows, np.array(feats)
+
+
+def test_in_domain_needs_prompt_folds():
+    rows, X = _synthetic()
+    with pytest.raises(ValueError, match="prompt_folds"):
+        T.leave_one_model_out(rows, [], X, np.zeros((0, 2)), 1.0, in_domain=True)
+
+
+def test_leave_one_model_out_never_sees_the_held_out_models_style():
+    rows, X = _synthetic()
+    gold = np.array([r.label for r in rows[40:]])
+    for folds in (0, 5):
+        preds = T.leave_one_model_out(rows, [], X, np.zeros((0, 2)), 1.0, prompt_folds=folds)
+        assert set(preds) == {"a", "b", "c"} and all(len(p) == 20 for p in preds.values())
+        assert T.agreement(preds["a"], np.array([r.label for r in rows[:20]])) == (100.0, 100.0)
+        # Trained on a and b only, feature 1 carries no weight: c's labels are guessed. (Within
+        # one fitted classifier c's rows all look alike; folds differ only in the intercept.)
+        assert T.agreement(preds["c"], gold)[1] <= 60.0
+    assert len(set(T.leave_one_model_out(rows, [], X, np.zeros((0, 2)), 1.0)["c"].tolist())) == 1
+
+
+def test_in_domain_trains_on_the_models_own_other_prompts():
+    rows, X = _synthetic()
+    preds = T.leave_one_model_out(rows, [], X, np.zeros((0, 2)), 1.0, prompt_folds=5,
+                                  in_domain=True)
+    gold = np.array([r.label for r in rows[40:]])
+    assert T.agreement(preds["c"], gold) == (100.0, 100.0)
