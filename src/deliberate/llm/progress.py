@@ -5,6 +5,10 @@ from __future__ import annotations
 import sys
 import time
 from types import TracebackType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # typing.Self is Python 3.11+
+    from typing_extensions import Self
 
 
 class RunProgress:
@@ -57,7 +61,7 @@ class RunProgress:
             rate = f"{self._advanced / elapsed:.2f}/s" if elapsed > 0 else ""
             self._progress.update(self._task, advance=1, failed=self.failed, rate=rate)
 
-    def __enter__(self) -> RunProgress:
+    def __enter__(self) -> Self:
         if self._progress is not None:
             self._progress.start()
         return self

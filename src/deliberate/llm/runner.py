@@ -120,7 +120,7 @@ async def _attempt(
         except PermanentError as exc:
             error = str(exc)
             break
-        except Exception as exc:  # a backend bug or local failure: record it, keep the run going
+        except Exception as exc:  # noqa: BLE001 - a backend bug or local failure: record it, keep the run going
             error = redact(f"{type(exc).__name__}: {exc}")
             break
         for response in responses:

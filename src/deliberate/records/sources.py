@@ -9,6 +9,7 @@ first unknown one.
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -110,7 +111,7 @@ def _clean(value: Any) -> Any:
     """Treat NaN / empty cells of tabular sources as missing."""
     if value is None:
         return None
-    if isinstance(value, float) and value != value:  # NaN
+    if isinstance(value, float) and math.isnan(value):
         return None
     if isinstance(value, str) and not value.strip():
         return None
@@ -148,8 +149,7 @@ def _parquet_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         import pyarrow.parquet as pq
     except ImportError:
         raise DeliberateError("reading Parquet needs pyarrow: pip install 'deliberate[data]'") from None
-    for index, row in enumerate(pq.read_table(path).to_pylist(), start=1):
-        yield index, row
+    yield from enumerate(pq.read_table(path).to_pylist(), start=1)
 
 
 def _hf_rows(spec: str, split: str) -> Iterator[tuple[int, dict[str, Any]]]:
