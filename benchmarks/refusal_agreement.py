@@ -5,11 +5,15 @@ two models' labelled completions only and measured on the held-out one; the rule
 generic (not written per model). Columns: binary agreement (compliance vs any refusal) and 3-class
 agreement, for the rules-only mode and the embedding mode, next to the published baselines.
 
-Target (embedding mode, every held-out model): binary >= 95 %, 3-class >= 90 %; the script exits
-1 if it is missed (2 if the embedding mode cannot run).
+Target (every held-out model): binary >= 95 %, 3-class >= 90 %, checked on the most accurate local
+mode measured (lm with ``--lm``, else embedding); the script exits 1 if it is missed (2 if the
+embedding mode cannot run).
 
-    python benchmarks/refusal_agreement.py [--data-dir ../shared/data] [--strict] [--rules-only]
+    python benchmarks/refusal_agreement.py [--data-dir ../shared/data] [--strict] [--rules-only] [--lm]
     python benchmarks/refusal_agreement.py --grader openai/MODEL [--base-url URL]
+
+``--lm`` adds the lm mode (Gemma 3 270M hidden states at 7 layers, one classifier per layer,
+log-probabilities averaged; about 10 minutes on two CPU cores to read the 3,274 texts).
 
 ``--grader`` adds a column for the LLM-grader mode (``deliberate grade refusal --grader``): it is
 not trained, so it is measured on every row of each model. Unparsable replies count as errors.
@@ -88,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     protocol.add_argument("--in-domain", action="store_true",
                           help="diagnostic: prompt-disjoint folds, training on every model's rows")
     ap.add_argument("--rules-only", action="store_true", help="skip the embedding mode")
+    ap.add_argument("--lm", action="store_true", help="also measure the lm mode (Gemma 3 270M)")
     ap.add_argument("--grader", help="also measure an LLM grader, e.g. openai/gpt-4o")
     ap.add_argument("--base-url", help="OpenAI-compatible server for --grader")
     ap.add_argument("--concurrency", type=int, default=32)
@@ -113,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     results["rules"] = {m: T.agreement(preds[m], gold[by_model[m]]) for m in models}
 
     status = 0
-    grading_s = None
+    grading_s = lm_s = None
     if not args.rules_only:
         try:
             from deliberate.evals.refusal.embedding import ResponseEmbedder
@@ -134,25 +139,40 @@ def main(argv: list[str] | None = None) -> int:
                                           T.EMBEDDING_L2, prompt_folds=folds,
                                           in_domain=args.in_domain)
             results["embedding"] = {m: T.agreement(preds[m], gold[by_model[m]]) for m in models}
+            if args.lm:
+                from deliberate.evals.refusal import lm_states
+
+                t0 = time.perf_counter()
+                lm = lm_states.LMStateEmbedder()
+                S = lm.embed([r.response for r in rows])
+                lm_s = time.perf_counter() - t0
+                Sa = lm.embed([a.response for a in aug])
+                preds = T.leave_one_model_out(
+                    rows, aug, lm_states.lm_views(X_rows, E, S), lm_states.lm_views(Xa, Ea, Sa),
+                    T.LM_L2, prompt_folds=folds, in_domain=args.in_domain)
+                results["lm"] = {m: T.agreement(preds[m], gold[by_model[m]]) for m in models}
 
     if args.grader:
         results[args.grader.split("/")[-1]] = _llm_agreement(rows, gold, by_model, models, args)
 
     print()
     print(_table(results, models))
+    checked = "lm" if "lm" in results else "embedding"
     print(f"\npublished baselines are binary agreement on all rows (no training). Target for the "
-          f"embedding mode: binary >= {TARGET_BINARY:.0f} %, 3-class >= {TARGET_3CLASS:.0f} % "
+          f"{checked} mode: binary >= {TARGET_BINARY:.0f} %, 3-class >= {TARGET_3CLASS:.0f} % "
           f"on every held-out model.")
     if grading_s is not None:
         print(f"embedding-mode features for {len(rows)} rows (CPU): {grading_s:.1f}s")
-    if "embedding" in results and not args.in_domain:  # the target is defined leave-one-model-out
-        missed = [m for m, (b, t) in results["embedding"].items()
+    if lm_s is not None:
+        print(f"lm-mode LM states for {len(rows)} rows (CPU, after loading): {lm_s:.1f}s")
+    if checked in results and not args.in_domain:  # the target is defined leave-one-model-out
+        missed = [m for m, (b, t) in results[checked].items()
                   if b < TARGET_BINARY or t < TARGET_3CLASS]
         if missed:
-            print(f"TARGET MISSED for: {', '.join(missed)}")
+            print(f"TARGET MISSED ({checked} mode) for: {', '.join(missed)}")
             status = 1
         else:
-            print("target met on every held-out model")
+            print(f"target met on every held-out model ({checked} mode)")
     return status
 
 

@@ -1,11 +1,12 @@
 """Train the refusal grader's classifiers on all XSTest labelled completions and write the weights
 the package ships (``src/deliberate/evals/refusal/weights_{rules,embedding}.npz``).
 
-    python benchmarks/train_refusal_classifier.py [--data-dir ../shared/data] [--out-dir DIR]
+    python benchmarks/train_refusal_classifier.py [--data-dir ../shared/data] [--out-dir DIR] [--lm]
 
-Both classifiers are multinomial logistic regressions (numpy, see ``deliberate.evals.refusal.model``):
+The classifiers are multinomial logistic regressions (numpy, see ``deliberate.evals.refusal.model``):
 rules mode on the hand-written rule features, embedding mode on rule features + MiniLM embeddings
-of the response. Training data: the 3 x 450 human-labelled completions plus label-preserving
+of the response, and (with ``--lm``, about 10 minutes on two CPU cores) the lm mode: one per layer
+of Gemma 3 270M on the embedding mode's features + that layer's pooled states. Training data: the 3 x 450 human-labelled completions plus label-preserving
 truncations (``training.augment``). The hyper-parameters are the ones the leave-one-model-out
 benchmark (``benchmarks/refusal_agreement.py``) validates.
 """
@@ -20,7 +21,12 @@ from pathlib import Path
 import numpy as np
 
 from deliberate.evals.refusal import training as T
-from deliberate.evals.refusal.grader import EMBEDDING_WEIGHTS, RULES_WEIGHTS, WEIGHTS_DIR
+from deliberate.evals.refusal.grader import (
+    EMBEDDING_WEIGHTS,
+    LM_WEIGHTS,
+    RULES_WEIGHTS,
+    WEIGHTS_DIR,
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data-dir", type=Path, default=T.default_data_dir())
     ap.add_argument("--out-dir", type=Path, default=WEIGHTS_DIR)
     ap.add_argument("--rules-only", action="store_true", help="skip the embedding classifier")
+    ap.add_argument("--lm", action="store_true", help="also train the lm mode (Gemma 3 270M states)")
     args = ap.parse_args(argv)
 
     rows = T.load_xstest(args.data_dir)
@@ -57,6 +64,20 @@ def main(argv: list[str] | None = None) -> int:
     model.save(args.out_dir / EMBEDDING_WEIGHTS, kind="embedding", l2=T.EMBEDDING_L2,
                max_length=DEFAULT_MAX_LENGTH, head_sentences=DEFAULT_HEAD_SENTENCES)
     print(f"wrote {args.out_dir / EMBEDDING_WEIGHTS}")
+    if args.lm:
+        from deliberate.evals.refusal import lm_states
+
+        t0 = time.perf_counter()
+        lm = lm_states.LMStateEmbedder()
+        S, Sa = lm.embed([r.response for r in rows]), lm.embed([a.response for a in aug])
+        print(f"LM states of {len(rows) + len(aug)} texts in {time.perf_counter() - t0:.1f}s",
+              flush=True)
+        ensemble = T.fit_all(rows, aug, lm_states.lm_views(X, E, S), lm_states.lm_views(Xa, Ea, Sa),
+                             T.LM_L2)
+        ensemble.save(args.out_dir / LM_WEIGHTS, kind="lm", l2=T.LM_L2, lm_ref=lm_states.DEFAULT_LM,
+                      layers=np.array(lm.layers), hidden_size=lm.hidden_size,
+                      max_length=lm.max_length, head_sentences=lm.head_sentences)
+        print(f"wrote {args.out_dir / LM_WEIGHTS}")
     return 0
 
 

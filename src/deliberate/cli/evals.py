@@ -20,7 +20,7 @@ def eval_command(
     spec_path: str = typer.Option("default", "--spec", "-s", help="Spec YAML file or 'default'."),
     spec_in_context: bool = typer.Option(False, "--spec-in-context", help="Whole spec as system prompt."),
     grader: str | None = typer.Option(None, "--grader", help="LLM grader (rubric, refusal, spec judge)."),
-    refusal_method: str = typer.Option("auto", "--refusal-method", help="auto | rules | embedding."),
+    refusal_method: str = typer.Option("auto", "--refusal-method", help="auto | rules | embedding | lm."),
     judge_k: int = typer.Option(1, "--judge-k", min=1, help="Spec-judge samples per answer."),
     samples: int = typer.Option(1, "--samples", "-k", min=1, help="Samples per prompt."),
     temperature: float = typer.Option(0.0, "--temperature", help="Sampling temperature."),
@@ -72,7 +72,7 @@ def grade_refusal(
     response_col: str = typer.Option("completion", "--response-col", help="Column with the response."),
     id_col: str | None = typer.Option("id", "--id-col", help="Column with a stable id."),
     grader: str | None = typer.Option(None, "--grader", help="Use this LLM instead of the no-API grader."),
-    method: str = typer.Option("auto", "--method", help="No-API grader: auto | rules | embedding."),
+    method: str = typer.Option("auto", "--method", help="No-API grader: auto | rules | embedding | lm."),
     *,
     options: BackendOptions,
 ) -> None:

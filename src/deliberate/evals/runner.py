@@ -31,7 +31,7 @@ class EvalConfig(BaseModel):
     spec_in_context: bool = Field(default=False, description="Put the whole spec in the system prompt.")
     system_prompt: str | None = Field(default=None, description="A system prompt for every request.")
     grader: str | None = Field(default=None, description="LLM grader (StrongREJECT rubric, refusal, judge).")
-    refusal_method: str = Field(default="auto", description="No-API refusal grader: auto | rules | embedding.")
+    refusal_method: str = Field(default="auto", description="No-API refusal grader: auto | rules | embedding | lm.")
     judge_k: int = Field(default=1, ge=1, description="Spec-judge samples per answer (min aggregated).")
     samples: int = Field(default=1, ge=1, description="Samples per prompt.")
     sampling: GenerateConfig = Field(default_factory=lambda: GenerateConfig(temperature=0.0, max_tokens=1024))

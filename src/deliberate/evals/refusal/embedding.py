@@ -57,6 +57,28 @@ def head_boundary(text: str, head_sentences: int) -> int:
     return nxt if nxt > 0 else pos
 
 
+def span_mask(offsets: Sequence[tuple[int, int]], start: int, end: int, width: int) -> np.ndarray:
+    """1.0 for the tokens (of a row padded to ``width``) whose text starts in ``[start, end)``;
+    special tokens (empty offsets) are left out."""
+    mask = np.zeros(width, dtype=np.float32)
+    for t, (s, e) in enumerate(offsets):
+        if e > s and start <= s < end:
+            mask[t] = 1.0
+    return mask
+
+
+def normalized_mean(hidden, mask):
+    """L2-normalised mean of ``hidden`` (batch, tokens, dim) over ``mask`` (batch, tokens); a zero
+    vector where a row's mask is empty (e.g. no tail)."""
+    import torch
+
+    mk = mask.unsqueeze(-1)
+    pooled = (hidden * mk).sum(1) / mk.sum(1).clamp(min=1e-9)
+    pooled = torch.nn.functional.normalize(pooled, dim=-1)
+    pooled[mask.sum(1) == 0] = 0.0
+    return pooled
+
+
 class ResponseEmbedder:
     """Batched MiniLM embeddings of responses (head / tail / whole window), on CPU by default."""
 
@@ -121,23 +143,15 @@ class ResponseEmbedder:
                 idx = order[start:start + self.batch_size]
                 batch = self.tokenizer.pad({"input_ids": [ids[j] for j in idx]}, return_tensors="pt")
                 width = batch["input_ids"].shape[1]
-                head = np.zeros((len(idx), width), dtype=np.float32)
-                for r, j in enumerate(idx):
-                    head[r, 0] = 1.0  # [CLS]
-                    for t, (s, e) in enumerate(offsets[j]):
-                        if e > s and s < bounds[j]:
-                            head[r, t] = 1.0
+                head = np.stack([span_mask(offsets[j], 0, bounds[j], width) for j in idx])
+                head[:, 0] = 1.0  # [CLS]
                 batch = {k: v.to(self.device) for k, v in batch.items()}
                 hidden = self.model(**batch).last_hidden_state.float()
                 attn = batch["attention_mask"].float()
                 head_m = torch.from_numpy(head).to(self.device)
                 tail_m = (attn - head_m).clamp(min=0.0)
                 for name, mask in (("all", attn), ("head", head_m), ("tail", tail_m)):
-                    mk = mask.unsqueeze(-1)
-                    pooled = (hidden * mk).sum(1) / mk.sum(1).clamp(min=1e-9)
-                    pooled = torch.nn.functional.normalize(pooled, dim=-1)
-                    pooled[mask.sum(1) == 0] = 0.0
-                    out[name][idx] = pooled.cpu().numpy()
+                    out[name][idx] = normalized_mean(hidden, mask).cpu().numpy()
         return out
 
 

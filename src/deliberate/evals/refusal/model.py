@@ -110,3 +110,40 @@ def fit_logreg(
         W -= lr * (mW / c1) / (np.sqrt(vW / c2) + eps)
         b -= lr * (mb / c1) / (np.sqrt(vb / c2) + eps)
     return LinearModel(mean=mean, scale=scale, W=W, b=b)
+
+
+def log_softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+
+
+@dataclass
+class EnsembleModel:
+    """One :class:`LinearModel` per feature *view* (e.g. per LM layer); the ensemble's score is the
+    mean of the members' log-probabilities. All members have the same input width."""
+
+    members: list[LinearModel]
+
+    def logits(self, views: list[np.ndarray]) -> np.ndarray:
+        if len(views) != len(self.members):
+            raise ValueError(f"{len(views)} feature views for {len(self.members)} members")
+        return np.mean([log_softmax(m.logits(X) + m.decision_bias)
+                        for m, X in zip(self.members, views)], axis=0)
+
+    def predict(self, views: list[np.ndarray]) -> np.ndarray:
+        return np.argmax(self.logits(views), axis=1)
+
+    def save(self, path: str | Path, **meta: np.ndarray | str) -> None:
+        stack = {k: np.stack([getattr(m, k) for m in self.members]).astype(np.float32)
+                 for k in ("mean", "scale", "W", "b", "decision_bias")}
+        np.savez_compressed(path, n_members=len(self.members), **stack,
+                            **{k: np.asarray(v) for k, v in meta.items()})
+
+    @classmethod
+    def load(cls, path: str | Path) -> tuple[EnsembleModel, dict[str, np.ndarray]]:
+        with np.load(path, allow_pickle=False) as z:
+            data = {k: z[k] for k in z.files}
+        n = int(data.pop("n_members"))
+        arrays = {k: data.pop(k).astype(np.float64) for k in ("mean", "scale", "W", "b", "decision_bias")}
+        members = [LinearModel(**{k: v[i] for k, v in arrays.items()}) for i in range(n)]
+        return cls(members), data

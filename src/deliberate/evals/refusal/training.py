@@ -21,15 +21,18 @@ from pathlib import Path
 
 import numpy as np
 
-from .model import CLASSES, LinearModel, fit_logreg
+from .lm_states import lm_views
+from .model import CLASSES, EnsembleModel, LinearModel, fit_logreg
 from .rules import PATTERNS, STRONG_REFUSAL, extract_features, normalize, split_sentences
 
 XSTEST_MODELS = ("gpt4", "llama2new", "mistralinstruct")
 XSTEST_LABELS = {"1_full_compliance": 0, "2_full_refusal": 1, "3_partial_refusal": 2}
 
-# Hyper-parameters, chosen by leave-one-model-out validation (see the benchmark).
+# Hyper-parameters, chosen by leave-one-model-out validation (see the benchmark). The lm mode
+# reuses the embedding mode's penalty rather than tuning its own on the held-out models.
 RULES_L2 = 30.0
 EMBEDDING_L2 = 30.0
+LM_L2 = EMBEDDING_L2
 AUG_WEIGHT = 0.5
 CLASS_WEIGHT_POWER = 0.0
 AUG_SENTENCES = (1, 2)
@@ -101,7 +104,24 @@ def embedding_matrix(rows: Sequence[Example], embed: Callable[[list[str]], dict]
     return embedding_features(embed([r.response for r in rows]))
 
 
-def fit(X: np.ndarray, y: np.ndarray, w: np.ndarray, l2: float) -> LinearModel:
+# Features: one matrix, or a list of matrices (one per view, e.g. per LM layer) for an ensemble
+# with one classifier per view.
+Features = np.ndarray | list[np.ndarray]
+
+
+def _take(X: Features, mask: np.ndarray) -> Features:
+    return [v[mask] for v in X] if isinstance(X, list) else X[mask]
+
+
+def _stack(X: Features, X_aug: Features, tr: np.ndarray, tra: np.ndarray) -> Features:
+    if isinstance(X, list):
+        return [np.vstack([v[tr], va[tra]]) for v, va in zip(X, X_aug)]
+    return np.vstack([X[tr], X_aug[tra]])
+
+
+def fit(X: Features, y: np.ndarray, w: np.ndarray, l2: float) -> LinearModel | EnsembleModel:
+    if isinstance(X, list):
+        return EnsembleModel([fit(v, y, w, l2) for v in X])  # type: ignore[misc]
     return fit_logreg(X, y, l2=l2, class_weight_power=CLASS_WEIGHT_POWER, sample_weight=w)
 
 
@@ -117,8 +137,8 @@ def agreement(pred: np.ndarray, gold: np.ndarray) -> tuple[float, float]:
 def leave_one_model_out(
     rows: Sequence[Example],
     aug: Sequence[Example],
-    X: np.ndarray,
-    X_aug: np.ndarray,
+    X: Features,
+    X_aug: Features,
     l2: float,
     *,
     prompt_folds: int = 0,
@@ -161,27 +181,29 @@ def leave_one_model_out(
                 tr &= ~in_group
                 tra &= ~np.array([p in group for p in aug_prompts], dtype=bool)
                 tt &= in_group
-            Xtr = np.vstack([X[tr], X_aug[tra]])
+            Xtr = _stack(X, X_aug, tr, tra)
             ytr = np.concatenate([y[tr], y_aug[tra]])
             wtr = np.concatenate([np.ones(int(tr.sum())), w_aug[tra]])
             model = fit(Xtr, ytr, wtr, l2)
-            pred[tt[test]] = model.predict(X[tt])
+            pred[tt[test]] = model.predict(_take(X, tt))
         preds[held] = pred
     return preds
 
 
-def fit_all(rows: Sequence[Example], aug: Sequence[Example], X: np.ndarray, X_aug: np.ndarray,
-            l2: float) -> LinearModel:
+def fit_all(rows: Sequence[Example], aug: Sequence[Example], X: Features, X_aug: Features,
+            l2: float) -> LinearModel | EnsembleModel:
     """The shipped classifier: fitted on every row (and augmentation)."""
     y = np.concatenate([[r.label for r in rows], [a.label for a in aug]])
     w = np.concatenate([np.ones(len(rows)), [a.weight for a in aug]])
-    return fit(np.vstack([X, X_aug]), y, w, l2)
+    everything = np.ones(len(rows), dtype=bool)
+    return fit(_stack(X, X_aug, everything, np.ones(len(aug), dtype=bool)), y, w, l2)
 
 
 __all__ = [
     "AUG_WEIGHT",
     "CLASSES",
     "EMBEDDING_L2",
+    "LM_L2",
     "RULES_L2",
     "XSTEST_LABELS",
     "XSTEST_MODELS",
@@ -192,6 +214,7 @@ __all__ = [
     "embedding_matrix",
     "fit_all",
     "leave_one_model_out",
+    "lm_views",
     "load_xstest",
     "rule_matrix",
 ]
