@@ -5,8 +5,8 @@ student; no model hub is contacted). Each response is read once as ``"Answer: " 
 (first ``max_length`` tokens) and, at each of a few layers, the states of the response's tokens
 are mean-pooled three ways, as in the embedding mode: the whole response, its *head* (opening
 ``head_sentences`` sentences) and its *tail* (the rest). Why an LM on top of MiniLM: measured
-leave-one-model-out on XSTest, a decoder's mid-to-late layers separate "declines, then offers
-something else" from "answers" better than a sentence embedding does (see the README's table).
+leave-one-model-out on XSTest, adding a decoder's layers tells refusals from answers better on a
+model the classifier never saw (mistralinstruct, binary: 92.7 % -> 96.0 %; see the README's table).
 
 Why several layers, each with its own classifier: no single layer is best on every held-out
 model, and picking one by looking at held-out models would overstate the agreement. The grader
