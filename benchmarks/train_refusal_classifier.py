@@ -6,8 +6,8 @@ the package ships (``src/deliberate/evals/refusal/weights_{rules,embedding}.npz`
 The classifiers are multinomial logistic regressions (numpy, see ``deliberate.evals.refusal.model``):
 rules mode on the hand-written rule features, embedding mode on rule features + MiniLM embeddings
 of the response, and (with ``--lm``, about 10 minutes on two CPU cores) the lm mode: one per layer
-of Gemma 3 270M on the embedding mode's features + that layer's pooled states. Training data: the 3 x 450 human-labelled completions plus label-preserving
-truncations (``training.augment``). The hyper-parameters are the ones the leave-one-model-out
+of Gemma 3 270M on the embedding mode's features + that layer's pooled states. Training data: the
+3 x 450 human-labelled completions plus label-preserving truncations (``training.augment``). The hyper-parameters are the ones the leave-one-model-out
 benchmark (``benchmarks/refusal_agreement.py``) validates.
 """
 

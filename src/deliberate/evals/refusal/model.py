@@ -12,6 +12,12 @@ import numpy as np
 from .rules import CLASSES
 
 
+def log_softmax(z: np.ndarray) -> np.ndarray:
+    """Row-wise log of the softmax, shifted by the row maximum so large logits do not overflow."""
+    z = z - z.max(axis=1, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+
+
 @dataclass
 class LinearModel:
     """``softmax(((x - mean) / scale) @ W + b) `` with a per-class additive bias at decision time."""
@@ -27,10 +33,7 @@ class LinearModel:
         return Z @ self.W + self.b
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        z = self.logits(X)
-        z = z - z.max(axis=1, keepdims=True)
-        p = np.exp(z)
-        return p / p.sum(axis=1, keepdims=True)
+        return np.exp(log_softmax(self.logits(X)))
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         return np.argmax(self.logits(X) + self.decision_bias, axis=1)
@@ -110,11 +113,6 @@ def fit_logreg(
         W -= lr * (mW / c1) / (np.sqrt(vW / c2) + eps)
         b -= lr * (mb / c1) / (np.sqrt(vb / c2) + eps)
     return LinearModel(mean=mean, scale=scale, W=W, b=b)
-
-
-def log_softmax(z: np.ndarray) -> np.ndarray:
-    z = z - z.max(axis=1, keepdims=True)
-    return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
 
 
 @dataclass

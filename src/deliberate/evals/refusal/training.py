@@ -21,7 +21,6 @@ from pathlib import Path
 
 import numpy as np
 
-from .lm_states import lm_views
 from .model import CLASSES, EnsembleModel, LinearModel, fit_logreg
 from .rules import PATTERNS, STRONG_REFUSAL, extract_features, normalize, split_sentences
 
@@ -214,7 +213,6 @@ __all__ = [
     "embedding_matrix",
     "fit_all",
     "leave_one_model_out",
-    "lm_views",
     "load_xstest",
     "rule_matrix",
 ]
