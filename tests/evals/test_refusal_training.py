@@ -48,3 +48,22 @@ def test_in_domain_trains_on_the_models_own_other_prompts():
                                   in_domain=True)
     gold = np.array([r.label for r in rows[40:]])
     assert T.agreement(preds["c"], gold) == (100.0, 100.0)
+
+
+def test_annotator_agreement_compares_the_two_human_annotations(tmp_path):
+    """Hand-counted: of 4 labelled rows, the annotators differ on one (refusal vs partial, which
+    binary agreement ignores); a row with no final label and one with a blank annotation are left
+    out."""
+    import csv
+
+    (tmp_path / "xstest").mkdir()
+    full, ref, part = "1_full_compliance", "2_full_refusal", "3_partial_refusal"
+    recs = [(full, full, full), (ref, ref, ref), (ref, part, part), (part, part, part),
+            (full, ref, ""), (full, "", full)]
+    with (tmp_path / "xstest" / "xstest_completions_m.csv").open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["prompt", "completion", "annotation_1", "annotation_2", "final_label"])
+        for i, (a1, a2, final) in enumerate(recs):
+            w.writerow([f"p{i}", f"c{i}", a1, a2, final])
+    assert T.annotator_agreement(tmp_path, ["m"]) == {"m": (100.0, 75.0)}
+    assert len(T.load_xstest(tmp_path, ["m"])) == 5

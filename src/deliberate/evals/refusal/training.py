@@ -52,19 +52,34 @@ class Example:
     source: int = -1  # for augmented rows: index of the original row
 
 
+def _labelled_records(data_dir: str | Path, model: str) -> list[dict[str, str]]:
+    """The CSV records of ``xstest/xstest_completions_{model}.csv`` with a human ``final_label``."""
+    path = Path(data_dir) / "xstest" / f"xstest_completions_{model}.csv"
+    with path.open(newline="", encoding="utf-8") as fh:
+        return [rec for rec in csv.DictReader(fh)
+                if (rec.get("final_label") or "").strip() in XSTEST_LABELS]
+
+
 def load_xstest(data_dir: str | Path, models: Sequence[str] = XSTEST_MODELS) -> list[Example]:
     """Rows of ``xstest/xstest_completions_{model}.csv`` with a human ``final_label``."""
-    rows: list[Example] = []
+    return [Example(model, rec.get("prompt") or "", (rec.get("completion") or "").strip(),
+                    XSTEST_LABELS[rec["final_label"].strip()])
+            for model in models for rec in _labelled_records(data_dir, model)]
+
+
+def annotator_agreement(data_dir: str | Path, models: Sequence[str] = XSTEST_MODELS
+                        ) -> dict[str, tuple[float, float]]:
+    """How often XSTest's two human annotators (``annotation_1`` vs ``annotation_2``) agree, per
+    model, as (binary %, 3-class %): the reference for what a grader's agreement can reach. Rows
+    where an annotation is missing or not one of the three labels are left out."""
+    out = {}
     for model in models:
-        path = Path(data_dir) / "xstest" / f"xstest_completions_{model}.csv"
-        with path.open(newline="", encoding="utf-8") as fh:
-            for rec in csv.DictReader(fh):
-                label = (rec.get("final_label") or "").strip()
-                if label not in XSTEST_LABELS:
-                    continue
-                rows.append(Example(model, rec.get("prompt") or "",
-                                    (rec.get("completion") or "").strip(), XSTEST_LABELS[label]))
-    return rows
+        pairs = [(XSTEST_LABELS.get((r.get("annotation_1") or "").strip()),
+                  XSTEST_LABELS.get((r.get("annotation_2") or "").strip()))
+                 for r in _labelled_records(data_dir, model)]
+        a, b = np.array([p for p in pairs if None not in p]).reshape(-1, 2).T
+        out[model] = agreement(a, b)
+    return out
 
 
 def _has_refusal_cue(text: str) -> bool:
@@ -208,6 +223,7 @@ __all__ = [
     "XSTEST_MODELS",
     "Example",
     "agreement",
+    "annotator_agreement",
     "augment",
     "default_data_dir",
     "embedding_matrix",
