@@ -113,11 +113,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(rows)} labelled rows ({', '.join(models)}), {len(aug)} augmented rows; "
           f"protocol: {protocol_name}")
 
+    def per_model(preds: dict[str, np.ndarray]) -> dict[str, tuple[float, float]]:
+        return {m: T.agreement(preds[m], gold[by_model[m]]) for m in models}
+
     X, Xa = T.rule_matrix(rows), T.rule_matrix(aug)
     results: dict[str, dict[str, tuple[float, float]]] = {}
     preds = T.leave_one_model_out(rows, aug, X, Xa, T.RULES_L2, prompt_folds=folds,
                                   in_domain=args.in_domain)
-    results["rules"] = {m: T.agreement(preds[m], gold[by_model[m]]) for m in models}
+    results["rules"] = per_model(preds)
 
     status = 0
     grading_s = lm_s = None
@@ -140,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
             preds = T.leave_one_model_out(rows, aug, np.hstack([X_rows, E]), np.hstack([Xa, Ea]),
                                           T.EMBEDDING_L2, prompt_folds=folds,
                                           in_domain=args.in_domain)
-            results["embedding"] = {m: T.agreement(preds[m], gold[by_model[m]]) for m in models}
+            results["embedding"] = per_model(preds)
             if args.lm:
                 from deliberate.evals.refusal import lm_states
 
@@ -152,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
                 preds = T.leave_one_model_out(
                     rows, aug, lm_states.lm_views(X_rows, E, S), lm_states.lm_views(Xa, Ea, Sa),
                     T.LM_L2, prompt_folds=folds, in_domain=args.in_domain)
-                results["lm"] = {m: T.agreement(preds[m], gold[by_model[m]]) for m in models}
+                results["lm"] = per_model(preds)
 
     if args.grader:
         results[args.grader.split("/")[-1]] = _llm_agreement(rows, gold, by_model, models, args)

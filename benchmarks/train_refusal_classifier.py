@@ -1,5 +1,5 @@
 """Train the refusal grader's classifiers on all XSTest labelled completions and write the weights
-the package ships (``src/deliberate/evals/refusal/weights_{rules,embedding}.npz``).
+the package ships (``src/deliberate/evals/refusal/weights_{rules,embedding,lm}.npz``).
 
     python benchmarks/train_refusal_classifier.py [--data-dir ../shared/data] [--out-dir DIR] [--lm]
 
@@ -7,8 +7,9 @@ The classifiers are multinomial logistic regressions (numpy, see ``deliberate.ev
 rules mode on the hand-written rule features, embedding mode on rule features + MiniLM embeddings
 of the response, and (with ``--lm``, about 10 minutes on two CPU cores) the lm mode: one per layer
 of Gemma 3 270M on the embedding mode's features + that layer's pooled states. Training data: the
-3 x 450 human-labelled completions plus label-preserving truncations (``training.augment``). The hyper-parameters are the ones the leave-one-model-out
-benchmark (``benchmarks/refusal_agreement.py``) validates.
+3 x 450 human-labelled completions plus label-preserving truncations (``training.augment``). The
+hyper-parameters are the ones the leave-one-model-out benchmark
+(``benchmarks/refusal_agreement.py``) validates.
 """
 
 from __future__ import annotations

@@ -18,6 +18,17 @@ def log_softmax(z: np.ndarray) -> np.ndarray:
     return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
 
 
+# The arrays a saved model file holds, besides its metadata (in this order).
+_ARRAYS = ("mean", "scale", "W", "b", "decision_bias")
+
+
+def _load_arrays(path: str | Path) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """(the model arrays, as float64; the rest of the file: metadata) of a saved model file."""
+    with np.load(path, allow_pickle=False) as z:
+        data = {k: z[k] for k in z.files}
+    return {k: data.pop(k).astype(np.float64) for k in _ARRAYS}, data
+
+
 @dataclass
 class LinearModel:
     """``softmax(((x - mean) / scale) @ W + b) `` with a per-class additive bias at decision time."""
@@ -40,28 +51,13 @@ class LinearModel:
 
     # ---------------------------------------------------------------- persistence
     def save(self, path: str | Path, **meta: np.ndarray | str) -> None:
-        np.savez_compressed(
-            path,
-            mean=self.mean.astype(np.float32),
-            scale=self.scale.astype(np.float32),
-            W=self.W.astype(np.float32),
-            b=self.b.astype(np.float32),
-            decision_bias=self.decision_bias.astype(np.float32),
-            **{k: np.asarray(v) for k, v in meta.items()},
-        )
+        np.savez_compressed(path, **{k: getattr(self, k).astype(np.float32) for k in _ARRAYS},
+                            **{k: np.asarray(v) for k, v in meta.items()})
 
     @classmethod
     def load(cls, path: str | Path) -> tuple[LinearModel, dict[str, np.ndarray]]:
-        with np.load(path, allow_pickle=False) as z:
-            data = {k: z[k] for k in z.files}
-        model = cls(
-            mean=data.pop("mean").astype(np.float64),
-            scale=data.pop("scale").astype(np.float64),
-            W=data.pop("W").astype(np.float64),
-            b=data.pop("b").astype(np.float64),
-            decision_bias=data.pop("decision_bias").astype(np.float64),
-        )
-        return model, data
+        arrays, meta = _load_arrays(path)
+        return cls(**arrays), meta
 
 
 def fit_logreg(
@@ -133,15 +129,12 @@ class EnsembleModel:
 
     def save(self, path: str | Path, **meta: np.ndarray | str) -> None:
         stack = {k: np.stack([getattr(m, k) for m in self.members]).astype(np.float32)
-                 for k in ("mean", "scale", "W", "b", "decision_bias")}
+                 for k in _ARRAYS}
         np.savez_compressed(path, n_members=len(self.members), **stack,
                             **{k: np.asarray(v) for k, v in meta.items()})
 
     @classmethod
     def load(cls, path: str | Path) -> tuple[EnsembleModel, dict[str, np.ndarray]]:
-        with np.load(path, allow_pickle=False) as z:
-            data = {k: z[k] for k in z.files}
-        n = int(data.pop("n_members"))
-        arrays = {k: data.pop(k).astype(np.float64) for k in ("mean", "scale", "W", "b", "decision_bias")}
-        members = [LinearModel(**{k: v[i] for k, v in arrays.items()}) for i in range(n)]
-        return cls(members), data
+        arrays, meta = _load_arrays(path)
+        n = int(meta.pop("n_members"))
+        return cls([LinearModel(**{k: v[i] for k, v in arrays.items()}) for i in range(n)]), meta
