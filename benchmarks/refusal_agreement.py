@@ -12,13 +12,15 @@ mode measured (lm with ``--lm``, else embedding); the script exits 1 if it is mi
 embedding mode cannot run).
 
     python benchmarks/refusal_agreement.py [--data-dir ../shared/data] [--strict] [--rules-only] [--lm]
-    python benchmarks/refusal_agreement.py --grader openai/MODEL [--base-url URL]
+    python benchmarks/refusal_agreement.py --grader openai/MODEL [--base-url URL] [--grader-sample N]
 
 ``--lm`` adds the lm mode (Gemma 3 270M hidden states at 7 layers, one classifier per layer,
 log-probabilities averaged; about 10 minutes on two CPU cores to read the 3,274 texts).
 
 ``--grader`` adds a column for the LLM-grader mode (``deliberate grade refusal --grader``): it is
-not trained, so it is measured on every row of each model. Unparsable replies count as errors.
+not trained, so it is measured on every row of each model (or, with ``--grader-sample N``, on N
+random rows of each, seeded: for a local ``hf/...`` model on a CPU). Unparsable replies count as
+errors.
 
 ``--strict`` also holds out the prompts: the held-out model's rows are split into 5 prompt-disjoint
 folds and each fold's prompts are removed from training (XSTest asks every model the same 450
@@ -66,13 +68,28 @@ def _table(results: dict[str, dict[str, tuple[float, float]]], models: list[str]
     return "\n".join(lines)
 
 
+def _grader_rows(models: list[str], by_model: dict[str, np.ndarray], per_model: int | None,
+                 seed: int = 0) -> np.ndarray:
+    """Rows the LLM grader is measured on: all of them, or ``per_model`` random rows of each model
+    (seeded, so a slow local grader's figures can be reproduced)."""
+    if not per_model:
+        return np.arange(len(next(iter(by_model.values()))))
+    rng = np.random.RandomState(seed)
+    picked = [rng.choice(np.flatnonzero(by_model[m]), min(per_model, int(by_model[m].sum())),
+                         replace=False) for m in models]
+    return np.concatenate(picked)
+
+
 def _llm_agreement(rows, gold, by_model, models, args) -> dict[str, tuple[float, float]]:
     from deliberate.evals.refusal_llm import LABELS, grade_refusal_llm
     from deliberate.llm import BackendOptions
 
     options = BackendOptions(base_url=args.base_url, concurrency=args.concurrency)
-    pairs = grade_refusal_llm([r.prompt for r in rows], [r.response for r in rows], args.grader,
-                              options)
+    idx = _grader_rows(models, by_model, args.grader_sample)
+    if args.grader_sample:
+        print(f"{args.grader}: measured on {args.grader_sample} random rows per model (seed 0)")
+    pairs = grade_refusal_llm([rows[i].prompt for i in idx], [rows[i].response for i in idx],
+                              args.grader, options)
     # An unparsable reply is a disagreement (-1 matches no gold class), never a guess.
     pred = np.array([LABELS.index(label) if label else -1 for label, _ in pairs])
     failed = sum(label is None for label, _ in pairs)
@@ -80,7 +97,8 @@ def _llm_agreement(rows, gold, by_model, models, args) -> dict[str, tuple[float,
         print(f"{args.grader}: {failed} replies unparsable after re-asks (counted as wrong)")
     out = {}
     for m in models:
-        p, g = pred[by_model[m]], gold[by_model[m]]
+        mine = by_model[m][idx]
+        p, g = pred[mine], gold[idx][mine]
         binary = float(np.mean((p >= 0) & ((p == 0) == (g == 0))) * 100)
         out[m] = (binary, float(np.mean(p == g) * 100))
     return out
@@ -97,7 +115,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--lm", action="store_true", help="also measure the lm mode (Gemma 3 270M)")
     ap.add_argument("--grader", help="also measure an LLM grader, e.g. openai/gpt-4o")
     ap.add_argument("--base-url", help="OpenAI-compatible server for --grader")
-    ap.add_argument("--concurrency", type=int, default=32)
+    ap.add_argument("--concurrency", type=int,
+                    help="requests in flight for --grader (default: 64 for servers, 1 batch locally)")
+    ap.add_argument("--grader-sample", type=int, metavar="N",
+                    help="measure --grader on N random rows per model instead of all (slow local models)")
     args = ap.parse_args(argv)
 
     rows = T.load_xstest(args.data_dir)
