@@ -68,15 +68,14 @@ def _table(results: dict[str, dict[str, tuple[float, float]]], models: list[str]
     return "\n".join(lines)
 
 
-def _grader_rows(models: list[str], by_model: dict[str, np.ndarray], per_model: int | None,
-                 seed: int = 0) -> np.ndarray:
+def _grader_rows(by_model: dict[str, np.ndarray], per_model: int | None, seed: int = 0) -> np.ndarray:
     """Rows the LLM grader is measured on: all of them, or ``per_model`` random rows of each model
     (seeded, so a slow local grader's figures can be reproduced)."""
     if not per_model:
-        return np.arange(len(next(iter(by_model.values()))))
+        return np.arange(len(next(iter(by_model.values()))))  # every row
     rng = np.random.RandomState(seed)
     picked = [rng.choice(np.flatnonzero(by_model[m]), min(per_model, int(by_model[m].sum())),
-                         replace=False) for m in models]
+                         replace=False) for m in by_model]
     return np.concatenate(picked)
 
 
@@ -85,7 +84,7 @@ def _llm_agreement(rows, gold, by_model, models, args) -> dict[str, tuple[float,
     from deliberate.llm import BackendOptions
 
     options = BackendOptions(base_url=args.base_url, concurrency=args.concurrency)
-    idx = _grader_rows(models, by_model, args.grader_sample)
+    idx = _grader_rows(by_model, args.grader_sample)
     if args.grader_sample:
         print(f"{args.grader}: measured on {args.grader_sample} random rows per model (seed 0)")
     pairs = grade_refusal_llm([rows[i].prompt for i in idx], [rows[i].response for i in idx],
