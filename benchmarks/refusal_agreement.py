@@ -94,10 +94,11 @@ def _llm_agreement(rows, gold, by_model, models, args) -> dict[str, tuple[float,
     failed = sum(label is None for label, _ in pairs)
     if failed:
         print(f"{args.grader}: {failed} replies unparsable after re-asks (counted as wrong)")
+    measured = gold[idx]
     out = {}
     for m in models:
         mine = by_model[m][idx]
-        p, g = pred[mine], gold[idx][mine]
+        p, g = pred[mine], measured[mine]
         binary = float(np.mean((p >= 0) & ((p == 0) == (g == 0))) * 100)
         out[m] = (binary, float(np.mean(p == g) * 100))
     return out
