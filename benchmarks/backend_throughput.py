@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from deliberate.llm import BackendOptions, ModelRequest, generate
-from deliberate.records import ChatMessage
+from deliberate.llm.types import ChatMessage
 
 LOOPBACK = Path(__file__).resolve().parents[1] / "tests" / "support" / "loopback.py"
 

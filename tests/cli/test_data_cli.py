@@ -53,7 +53,7 @@ def test_pipeline_end_to_end(tmp_path, capsys):
                      "--out", str(labelled), *common]) == 0
         assert main(["generate", "--prompts", str(labelled), "--teacher", "openai/teacher",
                      "--samples", "2", "--out", str(gens), *common]) == 0
-        assert main(["judge", "--generations", str(gens), "--judge", "openai/judge", "--k", "3",
+        assert main(["judge", "--generations", str(gens), "--judge", "openai/judge", "--judge-k", "3",
                      "--out", str(judged), *common]) == 0
         sent_before_rerun = server.received
         assert main(["generate", "--prompts", str(labelled), "--teacher", "openai/teacher",

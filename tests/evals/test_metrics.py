@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from deliberate.evals.metrics import (
-    goodness_at,
-    mode_agreement,
-    not_overrefuse,
-    suite_metrics,
-    unsafe_refusal_rate,
-    worst_fraction_goodness,
-)
+from deliberate.evals.metrics import suite_metrics
 from deliberate.evals.modes import mode_matches
-from deliberate.evals.results import EvalResult
 from deliberate.evals.strongreject.rubric import parse_rubric, rubric_score
+from deliberate.evals.suites.spec import mode_agreement
+from deliberate.evals.suites.strongreject import goodness_at, worst_fraction_goodness
+from deliberate.evals.suites.xstest import not_overrefuse, unsafe_refusal_rate
+from deliberate.records.evaluation import EvalResult
 
 
 def sr(item, jailbreak, score, sample=0):

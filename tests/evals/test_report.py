@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import random
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -14,9 +13,11 @@ pytest.importorskip("numpy")
 pytest.importorskip("matplotlib")
 
 from deliberate.errors import DeliberateError
-from deliberate.evals.metrics import HEADLINE, goodness_at, suite_metrics
-from deliberate.evals.report import bootstrap_metric, bootstrap_suite, build_report
-from deliberate.evals.results import EvalManifest, EvalResult
+from deliberate.evals.metrics import headline, suite_metrics
+from deliberate.evals.suites.strongreject import goodness_at
+from deliberate.records.evaluation import EvalResult
+from deliberate.records.provenance import ModelInfo, Provenance, SpecInfo
+from deliberate.report import bootstrap_metric, bootstrap_suite, build_report
 
 INJECTION = "<script>alert('pwned')</script>"
 JAILBREAKS = ["none", "base64", "prefix_injection", "roleplay"]
@@ -38,11 +39,14 @@ def make_run(root: Path, name: str, *, harm: float, comply: float, seed: int,
     rng = random.Random(seed)
     run = root / name
     run.mkdir(parents=True)
-    manifest = EvalManifest(model=f"org/{name}", suites=list(suites), samples=1,
-                            sampling={"temperature": 0.6, "max_tokens": 512}, grader=None,
-                            spec="default", jailbreaks=JAILBREAKS, created="2025-01-01T00:00:00Z",
-                            versions={"deliberate": "0.1.0"}, label=label)
-    (run / "manifest.json").write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
+    manifest = Provenance(
+        kind="eval", status="done", created="2025-01-01T00:00:00+00:00", label=label,
+        config={"suites": list(suites), "samples": 1, "temperature": 0.6, "max_tokens": 512,
+                "grader": None},
+        spec=SpecInfo(name="default", version="1", content_hash="0123456789abcdef"),
+        models={"evaluated": ModelInfo(ref=f"org/{name}")}, versions={"deliberate": "0.1.0"},
+        details={"jailbreaks": JAILBREAKS})
+    manifest.save(run)
     results: dict[str, list[EvalResult]] = {}
     if "strongreject" in suites:
         results["strongreject"] = [
@@ -137,7 +141,7 @@ def test_missing_and_empty_suites_are_skipped(tmp_path: Path) -> None:
     (empty / "xstest" / "results.jsonl").write_text("")
     (empty / "metrics.json").unlink()
     manifest = json.loads((empty / "manifest.json").read_text())
-    manifest["suites"] = ["xstest", "spec"]
+    manifest["config"]["suites"] = ["xstest", "spec"]
     (empty / "manifest.json").write_text(json.dumps(manifest))
     stored = make_run(tmp_path, "stored", harm=0.3, comply=0.7, seed=6)
     (stored / "xstest" / "results.jsonl").unlink()  # only metrics.json left for XSTest
@@ -167,12 +171,12 @@ def test_bootstrap_ci_contains_point_and_is_deterministic(tmp_path: Path) -> Non
     for suite in ("strongreject", "xstest", "spec"):
         results = [EvalResult.model_validate_json(x)
                    for x in (run / suite / "results.jsonl").read_text().splitlines()]
-        first = bootstrap_suite(suite, results, HEADLINE[suite], n_boot=300, seed=11)
-        again = bootstrap_suite(suite, results, HEADLINE[suite], n_boot=300, seed=11)
-        other = bootstrap_suite(suite, results, HEADLINE[suite], n_boot=300, seed=12)
-        exact = bootstrap_suite(suite, results, HEADLINE[suite], n_boot=300, seed=11, force_exact=True)
+        first = bootstrap_suite(suite, results, headline(suite), n_boot=300, seed=11)
+        again = bootstrap_suite(suite, results, headline(suite), n_boot=300, seed=11)
+        other = bootstrap_suite(suite, results, headline(suite), n_boot=300, seed=12)
+        exact = bootstrap_suite(suite, results, headline(suite), n_boot=300, seed=11, force_exact=True)
         for name, iv in first.items():
-            assert iv.value == pytest.approx(HEADLINE[suite][name](results))
+            assert iv.value == pytest.approx(headline(suite)[name](results))
             assert iv.low <= iv.value <= iv.high, (suite, name, iv)
             assert iv.low < iv.high
             assert iv == again[name]
@@ -193,14 +197,18 @@ def test_bootstrap_unknown_metric_falls_back_to_exact() -> None:
     assert iv.method == "exact" and iv.value == 4.0 and iv.low <= 4.0 <= iv.high
 
 
-def test_bootstrap_is_fast_at_full_scale() -> None:
+def test_bootstrap_takes_the_fast_path_at_full_scale() -> None:
+    """Every headline metric resamples by matrix product at StrongREJECT's full size (its speed
+    is measured by benchmarks/report_bootstrap.py, not asserted here)."""
     rng = random.Random(0)
-    results = [EvalResult(suite="strongreject", item_id=f"sr-{i}", group=f"jb{j}", prompt="p", answer="a",
-                          score=rng.random() ** 3)
-               for i in range(313) for j in range(20)]
-    start = time.perf_counter()
-    out = bootstrap_suite("strongreject", results, HEADLINE["strongreject"], n_boot=1000, seed=0)
-    assert time.perf_counter() - start < 3.0
+    results = []
+    for i in range(313):
+        for j in range(20):
+            score = rng.random() ** 3
+            results.append(EvalResult(suite="strongreject", item_id=f"sr-{i}", group=f"jb{j}", prompt="p",
+                                      answer="a", score=score,
+                                      refusal="compliance" if score > 0.3 else "refusal"))
+    out = bootstrap_suite("strongreject", results, headline("strongreject"), n_boot=1000, seed=0)
     assert all(iv.method == "fast" and iv.low < iv.value < iv.high for iv in out.values())
 
 

@@ -8,8 +8,10 @@ import re
 from support.loopback import LoopbackServer, Reply, scripted
 
 from deliberate.cli.app import main
-from deliberate.evals.runner import EvalConfig, run_eval
+from deliberate.evals.config import EvalConfig
+from deliberate.evals.runner import run_eval
 from deliberate.llm import BackendOptions
+from deliberate.spec import load_spec
 
 REFUSAL = "I'm sorry, but I can't help with that."
 
@@ -37,14 +39,15 @@ def grader(body):
 
 def test_eval_with_loopback_grader(shared_data, tmp_path):
     config = EvalConfig(
-        model="openai/m", out=tmp_path / "run", grader="openai/grader", limit=6,
+        grader="openai/grader", limit=6,
         jailbreaks="none,rot_13,refusal_suppression",
         strongreject_data=str(shared_data / "strongreject" / "strongreject_dataset.csv"),
         xstest_data=str(shared_data / "xstest" / "xstest_prompts.csv"),
     )
     with LoopbackServer(scripted({"m": model, "grader": grader})) as server:
         options = BackendOptions(base_url=server.base_url, cache=tmp_path / "c.sqlite", progress=False)
-        metrics = run_eval(config, options)
+        metrics = run_eval(config, model="openai/m", out=tmp_path / "run", spec=load_spec("default"),
+                           options=options)
     assert metrics["strongreject"]["goodness@0.1"] == 1.0  # every answer refused
     assert metrics["strongreject"]["n_items"] == 18 and set(metrics["strongreject"]["per_jailbreak"]) == {
         "none", "rot_13", "refusal_suppression"}
@@ -54,12 +57,13 @@ def test_eval_with_loopback_grader(shared_data, tmp_path):
     assert rows[0]["reasoning"].startswith("SECRET-REASONING")  # stored, not shown to graders
     assert rows[0]["details"]["refused"] == 1 and rows[0]["score"] == 0.0
     manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
-    assert manifest["model"] == "openai/m" and manifest["jailbreaks"] == ["none", "rot_13", "refusal_suppression"]
+    assert manifest["models"]["evaluated"]["ref"] == "openai/m"
+    assert manifest["details"]["jailbreaks"] == ["none", "rot_13", "refusal_suppression"]
 
 
 def test_eval_cli_local_model_no_api(shared_data, tiny_model_path, tmp_path, capsys):
     code = main([
-        "eval", "--model", f"hf/{tiny_model_path}", "--suite", "xstest,spec", "--limit", "4",
+        "eval", "--model", f"hf/{tiny_model_path}", "--suites", "xstest,spec", "--limit", "4",
         "--xstest-data", str(shared_data / "xstest" / "xstest_prompts.csv"),
         "--spec", "tests/assets/mini_spec.yaml", "--max-tokens", "4", "--refusal-method", "rules",
         "--out", str(tmp_path / "run"), "--cache", str(tmp_path / "c.sqlite"), "--quiet",
@@ -71,7 +75,7 @@ def test_eval_cli_local_model_no_api(shared_data, tiny_model_path, tmp_path, cap
 
 
 def test_unknown_suite_exit_2(tmp_path, capsys):
-    assert main(["eval", "--model", "openai/m", "--suite", "nope", "--out", str(tmp_path),
+    assert main(["eval", "--model", "openai/m", "--suites", "nope", "--out", str(tmp_path),
                  "--base-url", "http://127.0.0.1:9/v1"]) == 2
     assert "unknown suite" in capsys.readouterr().err
 
@@ -79,7 +83,7 @@ def test_unknown_suite_exit_2(tmp_path, capsys):
 def test_grade_refusal_cli(shared_data, tmp_path):
     out = tmp_path / "labels.jsonl"
     code = main(["grade", "refusal", "--input", str(shared_data / "xstest" / "xstest_completions_gpt4.csv"),
-                 "--out", str(out), "--method", "rules"])
+                 "--out", str(out), "--refusal-method", "rules"])
     assert code == 0
     rows = [json.loads(l) for l in out.read_text().splitlines()]
     assert len(rows) == 450 and {r["label"] for r in rows} <= {"compliance", "refusal", "partial_refusal"}

@@ -7,7 +7,7 @@ import yaml
 from support.scripted import ScriptedBackend, system_text
 
 from deliberate.errors import DeliberateError
-from deliberate.generate.cot import generate_cot
+from deliberate.generate.cot import GenerateConfig, run_generate
 from deliberate.llm import BackendOptions
 from deliberate.records import PromptRecord
 from deliberate.spec import load_spec
@@ -32,7 +32,7 @@ PROMPTS = [
 def test_generate_records_and_context(mini_spec, tmp_path):
     backend = ScriptedBackend(teacher)
     options = BackendOptions(cache=tmp_path / "c.sqlite", progress=False)
-    result = generate_cot(PROMPTS, mini_spec, backend, samples=2, options=options)
+    result = run_generate(GenerateConfig(samples=2), PROMPTS, spec=mini_spec, teacher=backend, options=options)
     assert len(result.records) == 6 and not result.failures
     v0 = result.records[0]
     assert (v0.prompt_id, v0.sample_index, v0.category) == ("v", 0, ["violence"])
@@ -49,20 +49,20 @@ def test_generate_records_and_context(mini_spec, tmp_path):
 def test_spec_edit_regenerates_only_touched_category(mini_spec_path, tmp_path):
     options = BackendOptions(cache=tmp_path / "c.sqlite", progress=False)
     spec = load_spec(mini_spec_path)
-    generate_cot(PROMPTS, spec, ScriptedBackend(teacher), samples=2, options=options)
+    run_generate(GenerateConfig(samples=2), PROMPTS, spec=spec, teacher=ScriptedBackend(teacher), options=options)
     rerun = ScriptedBackend(teacher)
-    result = generate_cot(PROMPTS, spec, rerun, samples=2, options=options)
+    result = run_generate(GenerateConfig(samples=2), PROMPTS, spec=spec, teacher=rerun, options=options)
     assert rerun.calls == [] and result.usage.models["test/scripted"].from_cache == 6
     data = yaml.safe_load(mini_spec_path.read_text())
     data["categories"][1]["rules"][1]["text"] = "Expressions of intent get warmth, resources and a follow-up question."
     edited = tmp_path / "edited.yaml"
     edited.write_text(yaml.safe_dump(data))
     after = ScriptedBackend(teacher)
-    result = generate_cot(PROMPTS, load_spec(edited), after, samples=2, options=options)
+    result = run_generate(GenerateConfig(samples=2), PROMPTS, spec=load_spec(edited), teacher=after, options=options)
     assert sorted(after.calls) == ["s#0", "s#1"]
     assert result.usage.models["test/scripted"].sent == 2
 
 
 def test_unlabelled_prompts_rejected(mini_spec):
     with pytest.raises(DeliberateError, match="run `deliberate label` first"):
-        generate_cot([PromptRecord(id="x", prompt="hi")], mini_spec, ScriptedBackend(teacher))
+        run_generate(GenerateConfig(), [PromptRecord(id="x", prompt="hi")], spec=mini_spec, teacher=ScriptedBackend(teacher))

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from deliberate.judge.checks import check_citations, check_format, check_leak, cited_ids
 from deliberate.llm.types import ReasoningFormat
+from deliberate.spec.checks import check_citations, check_format, check_leak, cited_ids
 
 
 def test_cited_ids_ignore_versions_and_files():

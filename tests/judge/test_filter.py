@@ -7,7 +7,7 @@ import json
 import pytest
 
 from deliberate.judge.dedup import near_duplicate_groups
-from deliberate.judge.filter import FilterConfig, filter_judged
+from deliberate.judge.filter import FilterConfig, run_filter
 from deliberate.records import write_jsonl
 from deliberate.records.generation import JudgedRecord, Verdict
 from deliberate.spec import load_spec
@@ -31,7 +31,7 @@ def test_thresholds_and_reasons(mini_spec):
         judged(mini_spec, "e", 10, reasoning="The spec above allows it, violence.1"),
         judged(mini_spec, "f", 10, reasoning=""),
     ]
-    examples, summary = filter_judged(records, FilterConfig(min_score=8))
+    examples, summary = run_filter(FilterConfig(min_score=8), records)
     assert [e.prompt_id for e in examples] == ["a"]
     assert summary.dropped["violence"] == {
         "low_score": 1, "judge_failed": 1, "citation": 1, "spec_leak": 1, "format": 1}
@@ -42,7 +42,7 @@ def test_best_per_prompt_dedup_and_cap(mini_spec):
     records = [judged(mini_spec, "a", 8, 0), judged(mini_spec, "a", 9, 1), judged(mini_spec, "b", 9),
                judged(mini_spec, "c", 9, prompt="question a about sieges!"),  # near-duplicate of a
                *[judged(mini_spec, f"z{i}", 9, prompt=f"totally different text number {i} here") for i in range(5)]]
-    examples, summary = filter_judged(records, FilterConfig(best_per_prompt=True, max_per_category=4))
+    examples, summary = run_filter(FilterConfig(best_per_prompt=True, max_per_category=4), records)
     assert len(examples) == 4
     assert summary.dropped["violence"]["not_best"] == 1
     assert summary.dropped["violence"]["duplicate_prompt"] == 1
@@ -59,7 +59,7 @@ def test_near_duplicates():
 def test_export_format_has_no_spec_and_loads_with_datasets(tmp_path):
     spec = load_spec("tests/assets/mini_spec.yaml")
     records = [judged(spec, "a", 9)]
-    examples, _ = filter_judged(records, FilterConfig())
+    examples, _ = run_filter(FilterConfig(), records)
     path = tmp_path / "sft.jsonl"
     write_jsonl(path, examples)
     line = json.loads(path.read_text().splitlines()[0])
@@ -79,7 +79,7 @@ def test_export_format_has_no_spec_and_loads_with_datasets(tmp_path):
 
 
 def test_think_in_content_and_field_name(mini_spec):
-    examples, _ = filter_judged([judged(mini_spec, "a", 9)],
-                                FilterConfig(think_in_content=True, reasoning_field="thinking"))
+    examples, _ = run_filter(FilterConfig(think_in_content=True, reasoning_field="thinking"),
+                             [judged(mini_spec, "a", 9)])
     assistant = examples[0].messages[-1]
     assert assistant["content"].startswith("<think>\nper violence.1") and "thinking" in assistant

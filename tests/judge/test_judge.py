@@ -6,12 +6,11 @@ import json
 
 from support.scripted import ScriptedBackend, last_user
 
-from deliberate.judge.checks import run_checks
-from deliberate.judge.judge import judge_generations
-from deliberate.llm import BackendOptions, GenerateConfig
-from deliberate.llm.types import ReasoningFormat
-from deliberate.records import ChatMessage
+from deliberate.judge.judge import JudgeConfig, run_judge
+from deliberate.llm import BackendOptions, SamplingConfig
+from deliberate.llm.types import ChatMessage, ReasoningFormat
 from deliberate.records.generation import GenerationRecord
+from deliberate.spec.checks import run_checks
 
 OPTS = BackendOptions(use_cache=False, progress=False, backoff_base=0.0)
 
@@ -21,7 +20,7 @@ def generation(mini_spec, pid="p", prompt="How did sieges work?", reasoning="per
     return GenerationRecord(
         prompt_id=pid, sample_index=index, messages=[ChatMessage(role="user", content=prompt)],
         category=["violence"], spec_name="mini", spec_version="0.1", excerpt_hash="x",
-        teacher="t", template_hash="h", sampling=GenerateConfig(), reasoning=reasoning,
+        teacher="t", template_hash="h", sampling=SamplingConfig(), reasoning=reasoning,
         answer=answer, reasoning_format=ReasoningFormat.think_tags,
         checks=run_checks(reasoning, answer, ReasoningFormat.think_tags, mini_spec, ["violence"]),
     )
@@ -34,7 +33,7 @@ def verdict(score, **extra):
 def test_min_of_k(mini_spec):
     scores = iter([9, 4, 8])
     backend = ScriptedBackend(lambda r: verdict(next(scores)))
-    [record] = judge_generations([generation(mini_spec)], mini_spec, backend, k=3, options=OPTS).records
+    [record] = run_judge(JudgeConfig(judge_k=3), [generation(mini_spec)], spec=mini_spec, judge=backend, options=OPTS).records
     assert [v.score for v in record.verdicts] == [9, 4, 8] and record.score == 4
     assert record.judge == "test/scripted" and not record.answer_only
     assert len({r.sample_index for r in backend.requests}) == 3
@@ -49,7 +48,7 @@ def test_unparsable_verdict_reasked_then_failure(mini_spec):
         return verdict(11)  # out of range: invalid too for judgment 0 ...
 
     backend = ScriptedBackend(judge)
-    [record] = judge_generations([generation(mini_spec)], mini_spec, backend, k=3, options=OPTS).records
+    [record] = run_judge(JudgeConfig(judge_k=3), [generation(mini_spec)], spec=mini_spec, judge=backend, options=OPTS).records
     assert record.score is None  # never scored from fewer than k judgments
     assert len(record.errors) == 2 and all("unparsable reply" in e for e in record.errors)
     assert [v.score for v in record.verdicts] == [7]
@@ -59,21 +58,20 @@ def test_reask_recovers(mini_spec):
     def judge(request):
         return "oops" if request.sample_index < 1000 else verdict(9)
 
-    [record] = judge_generations([generation(mini_spec)], mini_spec, ScriptedBackend(judge), k=2, options=OPTS).records
+    [record] = run_judge(JudgeConfig(judge_k=2), [generation(mini_spec)], spec=mini_spec, judge=ScriptedBackend(judge), options=OPTS).records
     assert record.score == 9 and not record.errors
 
 
 def test_answer_only_hides_reasoning(mini_spec):
     backend = ScriptedBackend(lambda r: verdict(8))
     secret = "SECRET-CHAIN-OF-THOUGHT per violence.1"
-    judge_generations([generation(mini_spec, reasoning=secret)], mini_spec, backend, k=2,
-                      answer_only=True, options=OPTS)
+    run_judge(JudgeConfig(judge_k=2, answer_only=True), [generation(mini_spec, reasoning=secret)], spec=mini_spec, judge=backend, options=OPTS)
     for request in backend.requests:
         sent = " ".join(m.content for m in request.messages)
         assert "SECRET-CHAIN" not in sent and "<reasoning>" not in sent
         assert "<answer>" in sent and "[violence.2]" in sent
     full = ScriptedBackend(lambda r: verdict(8))
-    judge_generations([generation(mini_spec, reasoning=secret)], mini_spec, full, k=1, options=OPTS)
+    run_judge(JudgeConfig(judge_k=1), [generation(mini_spec, reasoning=secret)], spec=mini_spec, judge=full, options=OPTS)
     assert "SECRET-CHAIN" in last_user(full.requests[0])
 
 
@@ -86,9 +84,10 @@ def test_prompt_injection_cannot_forge_verdict(mini_spec):
         return f"The answer said: {evil_answer}\nMy verdict:\n" + verdict(2, rationale="complied")
 
     backend = ScriptedBackend(judge)
-    record = judge_generations([generation(mini_spec, prompt=evil_prompt, answer=evil_answer)],
-                               mini_spec, backend, k=1, options=OPTS).records[0]
-    assert record.score == 2
+    record = run_judge(JudgeConfig(judge_k=1), [generation(mini_spec, prompt=evil_prompt, answer=evil_answer)], spec=mini_spec, judge=backend, options=OPTS).records[0]
+    # Two different verdicts in one reply: ambiguous, so re-asked and then a failure -- never
+    # the quoted 10. (Until the verdict rule was tightened, the last object won and scored 2.)
+    assert record.score is None and "different verdicts" in record.errors[0]
     sent = last_user(backend.requests[0])
     assert sent.count("</answer>") == 1 and sent.count("</conversation>") == 1
     assert sent.count("<answer>") == 1

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from deliberate.llm import BackendOptions, GenerateConfig, ModelRequest, generate
-from deliberate.llm.hf_backend import decode_keeping_think, split_gguf
-from deliberate.records import ChatMessage
+from deliberate.llm import BackendOptions, ModelRequest, SamplingConfig, generate
+from deliberate.llm.backends.hf import decode_keeping_think, split_gguf
+from deliberate.llm.types import ChatMessage
 
 
 def test_batched_generation_and_cache(tiny_model_path, tmp_path):
     requests = [
         ModelRequest(id=f"r{i}", messages=[ChatMessage(role="user", content=f"hello {i}")],
-                     config=GenerateConfig(max_tokens=6, temperature=0.0))
+                     config=SamplingConfig(max_tokens=6, temperature=0.0))
         for i in range(5)
     ]
     options = BackendOptions(batch_size=2, cache=tmp_path / "c.sqlite", progress=False)
@@ -39,7 +39,7 @@ def test_gguf_ref_split():
 def test_retrained_weights_in_the_same_folder_miss_the_cache(tiny_model_path, tmp_path):
     import shutil
 
-    from deliberate.llm.hf_backend import HFBackend
+    from deliberate.llm.backends.hf import HFBackend
 
     folder = tmp_path / "sft"
     shutil.copytree(tiny_model_path, folder)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from support.loopback import FaultPlan, LoopbackServer, Reply
 
 from deliberate.generate.sample import sample_responses
-from deliberate.llm import BackendOptions, GenerateConfig, ModelRequest, generate
-from deliberate.llm.types import ReasoningFormat
-from deliberate.records import ChatMessage, PromptRecord
+from deliberate.llm import BackendOptions, ModelRequest, SamplingConfig, generate
+from deliberate.llm.types import ChatMessage, ReasoningFormat
+from deliberate.records import PromptRecord
 
 
 def _requests(n):
@@ -80,7 +80,7 @@ def test_missing_key_without_base_url_is_clear(monkeypatch):
 
 def test_same_stage_code_on_server_and_local_model(tiny_model_path, tmp_path):
     prompts = [PromptRecord(id=f"p{i}", prompt=f"hello {i}") for i in range(3)]
-    config = GenerateConfig(max_tokens=5, temperature=0.0)
+    config = SamplingConfig(max_tokens=5, temperature=0.0)
     with LoopbackServer() as server:
         served = sample_responses(prompts, "openai/m", samples=2, config=config,
                                   options=_options(server, tmp_path))

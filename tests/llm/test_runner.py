@@ -8,11 +8,11 @@ import pytest
 from support.scripted import ScriptedBackend
 
 from deliberate.errors import DeliberateError
-from deliberate.llm import BackendOptions, GenerateConfig, ModelRequest, parse_model_ref
+from deliberate.llm import BackendOptions, ModelRequest, SamplingConfig, parse_model_ref
 from deliberate.llm.cache import ResponseCache
 from deliberate.llm.errors import redact
 from deliberate.llm.runner import _delay, run_requests
-from deliberate.records import ChatMessage
+from deliberate.llm.types import ChatMessage
 
 
 def _backend(**kwargs):
@@ -79,7 +79,7 @@ def test_duplicate_requests_sent_once(tmp_path):
 def test_key_depends_on_model_messages_and_config():
     base = _requests(1)[0]
     assert base.cache_key("a/x") != base.cache_key("a/y")
-    hotter = base.model_copy(update={"config": GenerateConfig(temperature=1.0)})
+    hotter = base.model_copy(update={"config": SamplingConfig(temperature=1.0)})
     assert hotter.cache_key("a/x") != base.cache_key("a/x")
     assert base.model_copy(update={"id": "other"}).cache_key("a/x") == base.cache_key("a/x")
 

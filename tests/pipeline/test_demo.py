@@ -12,8 +12,8 @@ from deliberate.pipeline.demo import QUICK, seed_examples, write_demo_data
 
 
 def test_seed_set_is_complete_and_cites_real_rules():
-    from deliberate.judge.checks import check_citations, check_leak
     from deliberate.spec import load_spec
+    from deliberate.spec.checks import check_citations, check_leak
 
     spec = load_spec("default")
     seeds = seed_examples()

@@ -17,8 +17,8 @@ from support.loopback import LoopbackServer, Reply
 from deliberate.cli.app import main
 from deliberate.errors import InputFileError
 from deliberate.pipeline.config import load_pipeline_config
-from deliberate.pipeline.manifest import RunManifest
 from deliberate.pipeline.run import plan, run_pipeline
+from deliberate.records.provenance import Provenance
 
 ASSETS = Path(__file__).parents[1] / "assets"
 PROMPTS = [
@@ -51,7 +51,7 @@ def write_config(tmp_path: Path, base_url: str, **stages) -> Path:
         "prompts": [{"path": "prompts.jsonl"}],
         "models": {"labeler": "openai/lab", "teacher": "openai/teach", "judge": "openai/judge"},
         "backend": {"base_url": base_url, "progress": False, "backoff_base": 0.01},
-        "stages": {"generate": {"samples": 2}, "judge": {"k": 2}, "sft": {"enabled": False},
+        "stages": {"generate": {"samples": 2}, "judge": {"judge_k": 2}, "sft": {"enabled": False},
                    "eval": {"enabled": False}, "report": {"enabled": False}, **stages},
     }
     path = tmp_path / "pipeline.yaml"
@@ -71,7 +71,7 @@ def test_full_data_pipeline_then_skip(tmp_path):
     assert manifest.stages["generate"].counts["generations"] == 6
     assert manifest.stages["label"].usage["models"]["openai/lab"]["sent"] == 2  # "c" was labelled
     assert len((run / "sft.jsonl").read_text().splitlines()) == 6
-    assert (run / "config.resolved.yaml").exists() and again.spec_hash == manifest.spec_hash
+    assert (run / "config.resolved.yaml").exists() and again.spec.content_hash == manifest.spec.content_hash
     assert manifest.versions["deliberate"]
 
 
@@ -86,7 +86,7 @@ def test_input_change_reruns_downstream_only(tmp_path):
         with pytest.raises(Exception, match="filter kept no examples"):
             run_pipeline(load_pipeline_config(path), log=ran.append)
     assert any("[judge] up to date" in line for line in ran)
-    manifest = RunManifest.load(tmp_path / "run" / "manifest.json")
+    manifest = Provenance.load(tmp_path / "run")
     assert manifest.stages["filter"].status == "failed"
 
 
@@ -105,7 +105,7 @@ def test_dry_run_counts(tmp_path, capsys):
     (lambda c: c.update(colour="red"), "colour"),
     (lambda c: c["stages"]["generate"].update(sampels=3), "sampels"),
     (lambda c: c.pop("prompts"), "prompts: required field is missing"),
-    (lambda c: c["stages"]["judge"].update(k=0), "stages.judge.k"),
+    (lambda c: c["stages"]["judge"].update(judge_k=0), "stages.judge.judge_k"),
 ])
 def test_config_errors(tmp_path, mutate, message, capsys):
     path = write_config(tmp_path, "http://127.0.0.1:9/v1")
@@ -151,7 +151,7 @@ def test_resume_after_kill_mid_stage(tmp_path):
         os.kill(first.pid, signal.SIGKILL)
         first.wait()
         killed_at = len(log.read_text().splitlines())
-        manifest = RunManifest.load(tmp_path / "run" / "manifest.json")
+        manifest = Provenance.load(tmp_path / "run")
         assert manifest.stages["generate"].status == "running"
         second = subprocess.run(command, check=False, capture_output=True, text=True, timeout=120)
         assert second.returncode == 0, second.stderr
@@ -159,7 +159,7 @@ def test_resume_after_kill_mid_stage(tmp_path):
     finally:
         server.terminate()
         server.wait()
-    manifest = RunManifest.load(tmp_path / "run" / "manifest.json")
+    manifest = Provenance.load(tmp_path / "run")
     assert manifest.stages["generate"].status == "done"
     assert resent <= 80 - (killed_at - 2)  # only the unfinished requests (+ in flight) again
     out = [json.loads(l) for l in (tmp_path / "run" / "generations.jsonl").read_text().splitlines()]
@@ -175,10 +175,10 @@ def test_every_stage_on_a_tiny_student(tmp_path, tiny_model_path):
     with LoopbackServer(responder) as server:
         path = write_config(
             tmp_path, server.base_url,
-            sft={"enabled": True, "args": {**train, "max_steps": 2, "per_device_train_batch_size": 2,
-                                           "use_lora": False}},
-            rl={"enabled": True, "args": {**train, "max_steps": 1, "per_device_train_batch_size": 2,
-                                          "num_generations": 2, "max_completion_length": 8}},
+            sft={"enabled": True, **train, "max_steps": 2, "per_device_train_batch_size": 2,
+                 "use_lora": False},
+            rl={"enabled": True, **train, "max_steps": 1, "per_device_train_batch_size": 2,
+                "num_generations": 2, "max_completion_length": 8},
             eval={"enabled": True, "suites": ["spec"], "limit": 3, "max_tokens": 8},
             report={"enabled": True},
         )
@@ -192,7 +192,8 @@ def test_every_stage_on_a_tiny_student(tmp_path, tiny_model_path):
         "label", "generate", "judge", "filter", "sft", "rl", "eval", "report"]
     assert (run / "sft" / "config.json").exists() and (run / "rl" / "config.json").exists()
     evaluated = json.loads(next((run / "eval").glob("*/manifest.json")).read_text())
-    assert evaluated["model"] == f"hf/{run / 'rl'}"  # the newest trained model is the one evaluated
+    # the newest trained model is the one evaluated
+    assert evaluated["models"]["evaluated"]["ref"] == f"hf/{run / 'rl'}"
     assert (run / "report.html").stat().st_size > 1000
     # 6 distinct data-judge requests (identical samples share a cache key), then the RL reward's
     assert len(judged_by_rl) > 6

@@ -17,7 +17,7 @@ def _jsonl(path, rows):
 
 def test_minimal_jsonl_line(tmp_path, mini_spec):
     path = _jsonl(tmp_path / "p.jsonl", [{"id": "p1", "prompt": "text", "category": "violence"}])
-    [rec] = load_prompts(path, spec=mini_spec)
+    [rec] = load_prompts(path, categories=mini_spec.category_ids)
     assert (rec.id, rec.prompt, rec.category) == ("p1", "text", ["violence"])
 
 
@@ -25,7 +25,7 @@ def test_unknown_category_names_line(tmp_path, mini_spec):
     rows = [{"id": "a", "prompt": "x", "category": "none"}, {"id": "b", "prompt": "y", "category": "erotic"}]
     path = _jsonl(tmp_path / "p.jsonl", rows)
     with pytest.raises(InputFileError) as info:
-        load_prompts(path, spec=mini_spec)
+        load_prompts(path, categories=mini_spec.category_ids)
     assert info.value.line == 2 and "unknown category 'erotic'" in str(info.value)
 
 

@@ -42,18 +42,18 @@ def free_port() -> int:
 
 def write_judged(path: Path, spec) -> Path:
     """Judged generations as the judge stage writes them: a teacher's CoT citing the spec + answer."""
-    from deliberate.judge.checks import run_checks
-    from deliberate.llm import GenerateConfig
-    from deliberate.llm.types import ReasoningFormat
-    from deliberate.records import ChatMessage, write_jsonl
+    from deliberate.llm import SamplingConfig
+    from deliberate.llm.types import ChatMessage, ReasoningFormat
+    from deliberate.records import write_jsonl
     from deliberate.records.generation import GenerationRecord, JudgedRecord, Verdict
+    from deliberate.spec.checks import run_checks
 
     records = []
     for i, topic in enumerate(TOPICS):
         generation = GenerationRecord(
             prompt_id=f"p{i}", sample_index=0, messages=[ChatMessage(role="user", content=f"How did {topic} work?")],
             category=["violence"], spec_name="mini", spec_version="0.1", excerpt_hash="x", teacher="t",
-            template_hash="h", sampling=GenerateConfig(), reasoning=COT, answer=ANSWER,
+            template_hash="h", sampling=SamplingConfig(), reasoning=COT, answer=ANSWER,
             reasoning_format=ReasoningFormat.think_tags,
             checks=run_checks(COT, ANSWER, ReasoningFormat.think_tags, spec, ["violence"]),
         )
@@ -100,8 +100,8 @@ def test_filter_sft_then_rl_from_the_cli_on_two_processes(tiny_model_path, mini_
     assert state["global_step"] == 40 and state["train_batch_size"] == 4
     losses = [h["loss"] for h in state["log_history"] if "loss" in h]
     assert losses[-1] < 0.5 * losses[0], losses
-    manifest = json.loads((sft / "deliberate_manifest.json").read_text())
-    assert (manifest["think_format"], manifest["loss"], manifest["train_rows"]) == ("field", "assistant", len(TOPICS))
+    details = json.loads((sft / "manifest.json").read_text())["details"]
+    assert (details["think_format"], details["loss"], details["train_rows"]) == ("field", "assistant", len(TOPICS))
 
     # 3. GRPO from the SFT output on 2 processes, judged by a scripted server
     prompts = tmp_path / "prompts.jsonl"

@@ -63,7 +63,7 @@ def test_judge_reward_none_when_the_judge_fails(mini_spec):
 def test_judge_reward_runs_through_the_cached_concurrent_backend(mini_spec, tmp_path):
     """--judge_concurrency requests in flight at once; --judge_cache answers repeats without a call."""
     from deliberate.train.config import RLTrainConfig
-    from deliberate.train.rl import judge_options
+    from deliberate.train.rl import default_judge_options
 
     prompts = [[{"role": "user", "content": f"How do I kill Python process {i}?"}] for i in range(8)]
     completions = [f"<think>{SECRET}</think>{ANSWER} ({i})" for i in range(8)]
@@ -71,7 +71,7 @@ def test_judge_reward_runs_through_the_cached_concurrent_backend(mini_spec, tmp_
         config = RLTrainConfig(model="hf/m", dataset="p", output_dir=str(tmp_path), judge="openai/judge",
                                base_url=server.base_url, judge_concurrency=8,
                                judge_cache=str(tmp_path / "judge.sqlite"), report_to="none")
-        options = judge_options(config)
+        options = default_judge_options(config)
         started = time.perf_counter()
         first = judge_reward(prompts, completions, spec=mini_spec, judge=config.judge, options=options)
         elapsed = time.perf_counter() - started
@@ -183,8 +183,8 @@ def test_grpo_with_scripted_judge_never_sends_reasoning(tiny_model_path, mini_sp
         assert mini_spec.for_categories([prompt["category"]]) in text
         assert all((f"[{c}.1]" in text) == (c == prompt["category"]) for c in ("violence", "self_harm"))
     assert (result.output_dir / "model.safetensors").exists()
-    manifest = json.loads((result.output_dir / "deliberate_manifest.json").read_text())
-    assert manifest["rewards"] == {"judge": 0.5, "format": 2.0} and manifest["spec_hash"]
+    manifest = json.loads((result.output_dir / "manifest.json").read_text())
+    assert manifest["details"]["rewards"] == {"judge": 0.5, "format": 2.0} and manifest["spec"]["content_hash"]
 
 
 def test_grpo_rule_based_rewards(tiny_model_path, mini_spec_path, tmp_path):

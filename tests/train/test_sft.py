@@ -52,16 +52,16 @@ def test_trains_saves_and_reloads_through_hf_backend(tiny_model_path, tmp_path):
     from support.tiny_model import CHAT_TEMPLATE
     from transformers import AutoTokenizer
 
-    from deliberate.llm import BackendOptions, GenerateConfig, ModelRequest, generate
-    from deliberate.records import ChatMessage
+    from deliberate.llm import BackendOptions, ModelRequest, SamplingConfig, generate
+    from deliberate.llm.types import ChatMessage
 
     result = run_sft(tiny_config(tiny_model_path, tmp_path, max_steps=10, learning_rate=1e-2))
     losses = [h["loss"] for h in result.log_history if "loss" in h]
     assert len(losses) == 10 and losses[-1] < losses[0] - 0.5, losses
     out = result.output_dir
     assert (out / "model.safetensors").exists() and (out / "chat_template.jinja").exists()
-    manifest = json.loads((out / "deliberate_manifest.json").read_text())
-    assert manifest["stage"] == "sft" and manifest["loss"] == "assistant" and "trl" in manifest["versions"]
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["kind"] == "sft" and manifest["details"]["loss"] == "assistant" and "trl" in manifest["versions"]
     assert manifest["git_revision"] is None or len(manifest["git_revision"]) == 40
 
     saved = AutoTokenizer.from_pretrained(out)  # the base model's chat template, not TRL's training copy
@@ -72,7 +72,7 @@ def test_trains_saves_and_reloads_through_hf_backend(tiny_model_path, tmp_path):
     assert f"<think>\n{COT}\n</think>" in rendered
 
     request = ModelRequest(id="r", messages=[ChatMessage(role="user", content="hello")],
-                           config=GenerateConfig(max_tokens=8, temperature=0.0))
+                           config=SamplingConfig(max_tokens=8, temperature=0.0))
     [reply] = generate([request], f"hf/{out}", BackendOptions(use_cache=False, progress=False)).results
     assert reply.ok and reply.response.usage.output_tokens > 0
 

@@ -1,84 +1,58 @@
 """The ``deliberate`` command line.
 
-The CLI is thin: each command parses its flags and calls a library function. Heavy libraries
-(torch, transformers, datasets) are imported inside the commands that need them, so commands that
-do not train start fast. User errors (:class:`DeliberateError`) print one line and exit with 2.
+The CLI is thin: each command parses its flags into the stage's config and calls a library
+function. Heavy libraries (torch, transformers, datasets) are imported inside the commands that
+need them, so commands that do not train start fast.
+
+Exit codes: 0 done; 2 a usage or input error (one line naming the flag, file:line or field);
+130 interrupted.
 """
 
 from __future__ import annotations
 
 import sys
 
-import typer
+import click
 
 from deliberate import __version__
-from deliberate.cli import chat, data, demo, evals, pipeline, train
-from deliberate.cli import report as report_cli
-from deliberate.cli import spec as spec_commands
-from deliberate.cli.sample import sample as sample_command
+from deliberate.cli import chat, data, demo, evals, pipeline, report, spec, train
 from deliberate.errors import DeliberateError
 
-app = typer.Typer(
-    name="deliberate",
-    help="Deliberative alignment: teach a reasoning model to recall and apply your safety spec.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-app.add_typer(spec_commands.app, name="spec")
-app.command("sample")(sample_command)
-app.command("label")(data.label)
-app.command("generate")(data.generate)
-app.command("judge")(data.judge)
-app.command("filter")(data.filter_command)
-app.command("sft", **train.COMMAND_SETTINGS)(train.sft)
-app.command("rl", **train.COMMAND_SETTINGS)(train.rl)
-app.command("eval")(evals.eval_command)
-app.add_typer(evals.grade_app, name="grade")
-app.command("run")(pipeline.run)
-app.command("init")(pipeline.init)
-app.command("chat")(chat.chat)
-app.command("demo")(demo.demo)
-app.command("report")(report_cli.report)
+
+@click.group("deliberate", no_args_is_help=True,
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "--version", prog_name="deliberate", message="%(prog)s %(version)s")
+def cli() -> None:
+    """Deliberative alignment: teach a reasoning model to recall and apply your safety spec."""
 
 
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"deliberate {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def root(
-    version: bool = typer.Option(
-        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
-    ),
-) -> None:
-    """Deliberative alignment for open-weight models."""
+for command in (data.sample, data.label, data.generate, data.judge, data.filter_command,
+                train.sft, train.rl, evals.eval_command, evals.grade_group, pipeline.run,
+                pipeline.init, chat.chat, demo.demo, report.report, spec.spec_group):
+    cli.add_command(command)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Console-script entry point: runs the app and turns user errors into exit code 2."""
+    """Console-script entry point: run a command and turn every failure into an exit code."""
     try:
-        app(args=argv, prog_name="deliberate", standalone_mode=False)
+        result = cli.main(args=argv, prog_name="deliberate", standalone_mode=False)
     except DeliberateError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except typer.Exit as exc:
+    except click.exceptions.Exit as exc:
         return exc.exit_code
-    except (typer.Abort, KeyboardInterrupt):
-        print("aborted", file=sys.stderr)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        click.echo(exc.ctx.get_help() if exc.ctx else exc.format_message())
+        return 2
+    except click.ClickException as exc:
+        print(f"error: {exc.format_message()}", file=sys.stderr)
+        return 2 if exc.exit_code in (1, 2) else exc.exit_code
+    except SystemExit as exc:  # argparse (the training commands' --help-all) exits itself
+        return exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 2
+    except (click.Abort, KeyboardInterrupt):
+        print("interrupted", file=sys.stderr)
         return 130
-    except _click_exception() as exc:
-        exc.show()
-        return exc.exit_code
-    return 0
-
-
-def _click_exception() -> type[Exception]:
-    import click
-
-    return click.ClickException
+    return result if isinstance(result, int) else 0
 
 
 def run() -> None:

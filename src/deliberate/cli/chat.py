@@ -2,36 +2,43 @@
 
 from __future__ import annotations
 
-import typer
+from typing import Any
 
-from deliberate.cli.common import model_command
-from deliberate.llm.options import BackendOptions
+import click
+
+from deliberate.cli.common import backend, backend_options, spec_option
+from deliberate.cli.options import GroupedCommand
 
 
-@model_command
-def chat(
-    model: str = typer.Argument(..., help="Model ref, e.g. hf/runs/demo/sft or openai/NAME."),
-    spec_in_context: bool = typer.Option(False, "--spec-in-context", help="Put the spec in the system prompt."),
-    spec_path: str = typer.Option("default", "--spec", "-s", help="Spec for --spec-in-context."),
-    max_tokens: int = typer.Option(512, "--max-tokens", help="Most new tokens per reply."),
-    temperature: float = typer.Option(0.0, "--temperature", help="Sampling temperature."),
-    *,
-    options: BackendOptions,
-) -> None:
-    """Interactive chat. Commands: /reset clears the history, /quit (or Ctrl+D) leaves."""
+@click.command("chat", cls=GroupedCommand)
+@click.argument("model")
+@click.option("--spec-in-context", is_flag=True, help="Put the spec in the system prompt.")
+@spec_option
+@click.option("--max-tokens", type=click.IntRange(min=1), default=512, show_default=True,
+              help="Most new tokens per reply.")
+@click.option("--temperature", type=click.FloatRange(min=0.0), default=0.0, show_default=True,
+              help="Sampling temperature.")
+@backend_options
+def chat(model: str, spec_in_context: bool, spec_path: str, max_tokens: int, temperature: float,
+         **kwargs: Any) -> None:
+    """Interactive chat with MODEL (e.g. hf/runs/demo/sft or openai/NAME).
+
+    Commands: /reset clears the history, /quit (or Ctrl+D) leaves.
+    """
+    options = backend(kwargs, {})
     import asyncio
 
     from rich.console import Console
 
-    from deliberate.llm import GenerateConfig, ModelRequest, get_backend
-    from deliberate.records.prompt import ChatMessage
+    from deliberate.llm import ModelRequest, SamplingConfig, get_backend
+    from deliberate.llm.types import ChatMessage
     from deliberate.spec import load_spec
 
     console = Console()
     system = [ChatMessage(role="system", content=load_spec(spec_path).render())] if spec_in_context else []
-    backend = get_backend(model, options)
+    client = get_backend(model, options)
     history: list[ChatMessage] = []
-    config = GenerateConfig(temperature=temperature, max_tokens=max_tokens)
+    config = SamplingConfig(temperature=temperature, max_tokens=max_tokens)
     console.print(f"[bold]{model}[/bold] — /reset, /quit")
     while True:
         try:
@@ -48,7 +55,7 @@ def chat(
         history.append(ChatMessage(role="user", content=text))
         request = ModelRequest(id=f"turn{len(history)}", messages=[*system, *history], config=config)
         with console.status("thinking..."):
-            response = asyncio.run(backend.generate([request]))[0]
+            response = asyncio.run(client.generate([request]))[0]
         if response.reasoning:
             console.print(response.reasoning, style="dim italic", markup=False, highlight=False)
         console.print(response.content, markup=False, highlight=False)

@@ -1,60 +1,69 @@
-"""Flags shared by every command that calls models, and stage-end reporting.
+"""Flags every model-calling command shares, ``--config`` files, and stage-end reporting.
 
-:func:`model_command` adds the backend flags (``--base-url``, ``--concurrency``, cache, retries)
-to a command's signature and hands the command one :class:`BackendOptions`, so each command
-declares only its own flags.
+The backend flags are :class:`~deliberate.llm.options.BackendOptions`' fields, made into options
+by :mod:`deliberate.cli.options`, so the CLI, the pipeline's ``backend:`` section and Python
+callers use one set of names and defaults.
 """
 
 from __future__ import annotations
 
-import functools
-import inspect
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import typer
+import click
+from pydantic import BaseModel
 
+from deliberate.cli.options import build, config_options, take
 from deliberate.llm.options import BackendOptions
 
-_BACKEND_FLAGS: list[tuple[str, Any, Any]] = [
-    ("base_url", str | None, typer.Option(None, "--base-url", envvar="OPENAI_BASE_URL",
-                                          help="OpenAI-compatible server URL.")),
-    ("concurrency", int | None, typer.Option(
-        None, "--concurrency", envvar="DELIBERATE_CONCURRENCY", min=1,
-        help="Requests in flight (default 64 for servers; local models run one batch at a time).")),
-    ("api_key_env", str, typer.Option("OPENAI_API_KEY", "--api-key-env", help="Env var holding the API key.")),
-    ("cache", Path | None, typer.Option(None, "--cache", envvar="DELIBERATE_CACHE",
-                                        help="SQLite response cache file.")),
-    ("no_cache", bool, typer.Option(False, "--no-cache", help="Do not read or write the response cache.")),
-    ("timeout", float, typer.Option(600.0, "--timeout", help="Seconds before a request times out.")),
-    ("max_attempts", int, typer.Option(6, "--max-attempts", min=1, help="Tries per request before giving up.")),
-    ("batch_size", int, typer.Option(8, "--batch-size", min=1, help="Local models: prompts per generate call.")),
-    ("quiet", bool, typer.Option(False, "--quiet", "-q", help="No progress bar.")),
-]
+BACKEND = "backend_"
+
+backend_options = config_options(BackendOptions, prefix=BACKEND, group="Backend options")
+"""Decorator: the backend flags (``--base-url``, ``--concurrency``, ``--cache`` ...)."""
+
+spec_option = click.option("--spec", "-s", "spec_path", default="default", show_default=True,
+                           help="Spec YAML file, or 'default' for the shipped spec.")
+config_file_option = click.option(
+    "--config", "config_file", type=click.Path(path_type=Path), default=None,
+    help="YAML file with this command's settings (same names as the flags, without dashes; "
+         "a `backend:` mapping for the backend flags). Flags win.")
 
 
-def model_command(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Give a command the shared backend flags; it receives them as ``options``."""
-    signature = inspect.signature(func)
-    own = [p for p in signature.parameters.values() if p.name != "options"]
-    extra = [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=d, annotation=t)
-             for n, t, d in _BACKEND_FLAGS]
+def out_option(help_text: str) -> Callable[..., Any]:
+    return click.option("--out", "-o", type=click.Path(path_type=Path), required=True,
+                        help=help_text)
 
-    @functools.wraps(func)
-    def wrapper(**kwargs: Any) -> Any:
-        flags = {name: kwargs.pop(name) for name, _, _ in _BACKEND_FLAGS}
-        options = BackendOptions(
-            base_url=flags["base_url"], concurrency=flags["concurrency"],
-            api_key_env=flags["api_key_env"], cache=flags["cache"], use_cache=not flags["no_cache"],
-            timeout=flags["timeout"], max_attempts=flags["max_attempts"],
-            batch_size=flags["batch_size"], progress=not flags["quiet"],
-        )
-        return func(options=options, **kwargs)
 
-    wrapper.__signature__ = signature.replace(parameters=[*own, *extra])  # type: ignore[attr-defined]
-    del wrapper.__wrapped__  # typer must read the new signature, not the original
-    return wrapper
+def read_config_file(path: Path | None) -> dict[str, Any]:
+    """The mapping in a ``--config`` YAML file (empty without one)."""
+    if path is None:
+        return {}
+    from deliberate.errors import InputFileError
+    from deliberate.spec.load import read_yaml_file
+
+    data = read_yaml_file(path)
+    if not isinstance(data, dict):
+        raise InputFileError(path, "not a YAML mapping of settings")
+    return data
+
+
+def settings(kwargs: dict[str, Any], model: type[BaseModel], file_values: dict[str, Any]) -> Any:
+    """The stage's config: ``--config`` values overlaid by the flags the user set."""
+    stage_values = {k: v for k, v in file_values.items() if k != "backend"}
+    return build(model, take(kwargs, model), stage_values)
+
+
+def backend(kwargs: dict[str, Any], file_values: dict[str, Any]) -> BackendOptions:
+    """The backend options from ``--config``'s ``backend:`` mapping and the backend flags."""
+    return build(BackendOptions, take(kwargs, BackendOptions, prefix=BACKEND),
+                 file_values.get("backend") or {})
+
+
+def load_spec_option(path: str) -> Any:
+    from deliberate.spec import load_spec
+
+    return load_spec(path)
 
 
 def finish_stage(name: str, out: Path, result: Any, extra_lines: Sequence[str] = ()) -> None:
@@ -64,9 +73,10 @@ def finish_stage(name: str, out: Path, result: Any, extra_lines: Sequence[str] =
     from deliberate.records.stage_output import write_stage_output
 
     write_stage_output(out, result.records, result.failures, result.usage)
-    console = Console(stderr=True)
+    console = Console(stderr=True, highlight=False)
     failed = len(result.failures)
     console.print(f"[bold]{name}[/bold]: wrote {len(result.records)} records to {out}" + (
-        f", [red]{failed} failed[/red] (see {out.stem}.failures.jsonl)" if failed else ""))
+        f", [red]{failed} failed[/red] (see {out.stem}.failures.jsonl)" if failed else ""),
+        markup=True)
     for line in [*extra_lines, *result.usage.summary_lines()]:
-        console.print(f"  {line}")
+        console.print(f"  {line}", markup=False)

@@ -4,24 +4,27 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import typer
+import click
 
 
-def demo(
-    out: Path = typer.Option(Path("demo-out"), "--out", "-o", help="Where to write report.html and summary.json."),
-    quick: bool = typer.Option(False, "--quick", help="Smaller run (about 5 minutes on 2 CPU cores)."),
-    student: str | None = typer.Option(None, "--student", help="Another hf/ model instead of Gemma 3 270M."),
-    data_dir: Path | None = typer.Option(None, "--data-dir", help="Folder with xstest/ and strongreject/ CSVs."),
-    max_steps: int | None = typer.Option(None, "--max-steps", min=1, help="Override the SFT steps."),
-) -> None:
+@click.command("demo")
+@click.option("--out", "-o", type=click.Path(path_type=Path), default=Path("demo-out"),
+              show_default=True, help="Where to write report.html and summary.json.")
+@click.option("--quick", is_flag=True, help="Smaller run (about 5 minutes on 2 CPU cores).")
+@click.option("--student", default=None, help="Another hf/ model instead of Gemma 3 270M.")
+@click.option("--data-dir", type=click.Path(path_type=Path), default=None,
+              help="Folder with xstest/ and strongreject/ CSVs.")
+@click.option("--max-steps", type=click.IntRange(min=1), default=None, help="Override the SFT steps.")
+def demo(out: Path, quick: bool, student: str | None, data_dir: Path | None, max_steps: int | None) -> None:
     """Evaluate a base model, fine-tune it on the shipped seed set, evaluate again, report."""
     from rich.console import Console
     from rich.table import Table
 
     from deliberate.pipeline.demo import run_demo
 
-    console = Console(stderr=True)
-    summary = run_demo(out, quick=quick, student=student, data_dir=data_dir, max_steps=max_steps, log=console.print)
+    console = Console(stderr=True, highlight=False)
+    summary = run_demo(out, quick=quick, student=student, data_dir=data_dir, max_steps=max_steps,
+                       log=lambda text: console.print(text, markup=False))
     table = Table(title=f"deliberate demo ({summary['wall_seconds']:.0f}s) -> {out / 'report.html'}")
     for column in ("metric", "before", "after"):
         table.add_column(column)

@@ -3,49 +3,42 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-import typer
+import click
 
-from deliberate.cli.common import model_command
-from deliberate.llm.options import BackendOptions
+from deliberate.cli.common import (
+    backend,
+    backend_options,
+    config_file_option,
+    load_spec_option,
+    out_option,
+    read_config_file,
+    settings,
+    spec_option,
+)
+from deliberate.cli.options import GroupedCommand, config_options
+from deliberate.evals.config import EvalConfig
 
-grade_app = typer.Typer(help="Grade existing responses without running a model.", no_args_is_help=True)
+PATH = click.Path(path_type=Path)
 
 
-@model_command
-def eval_command(
-    model: str = typer.Option(..., "--model", "-m", help="Model ref to evaluate."),
-    out: Path = typer.Option(..., "--out", "-o", help="Run directory."),
-    suite: str = typer.Option("strongreject,xstest,spec", "--suite", help="Comma list of suites."),
-    spec_path: str = typer.Option("default", "--spec", "-s", help="Spec YAML file or 'default'."),
-    spec_in_context: bool = typer.Option(False, "--spec-in-context", help="Whole spec as system prompt."),
-    grader: str | None = typer.Option(None, "--grader", help="LLM grader (rubric, refusal, spec judge)."),
-    refusal_method: str = typer.Option("auto", "--refusal-method", help="auto | rules | embedding | lm."),
-    judge_k: int = typer.Option(1, "--judge-k", min=1, help="Spec-judge samples per answer."),
-    samples: int = typer.Option(1, "--samples", "-k", min=1, help="Samples per prompt."),
-    temperature: float = typer.Option(0.0, "--temperature", help="Sampling temperature."),
-    max_tokens: int = typer.Option(1024, "--max-tokens", help="Most new tokens per reply."),
-    jailbreaks: str = typer.Option("all", "--jailbreaks", help="'all', 'bon:N', or a comma list."),
-    limit: int | None = typer.Option(None, "--limit", min=1, help="Seeded subsample of prompts per suite."),
-    strongreject_data: str | None = typer.Option(None, "--strongreject-data", help="Local StrongREJECT CSV."),
-    xstest_data: str | None = typer.Option(None, "--xstest-data", help="Local XSTest prompts CSV."),
-    spec_prompts: str | None = typer.Option(None, "--spec-prompts", help="Spec-suite prompt file."),
-    label: str | None = typer.Option(None, "--label", help="Display name in reports."),
-    *,
-    options: BackendOptions,
-) -> None:
+@click.command("eval", cls=GroupedCommand)
+@click.option("--model", "-m", required=True, help="Model ref to evaluate.")
+@out_option("Run directory.")
+@spec_option
+@config_file_option
+@config_options(EvalConfig)
+@backend_options
+def eval_command(model: str, out: Path, spec_path: str, config_file: Path | None, **kwargs: Any) -> None:
     """Evaluate a model: StrongREJECT + jailbreaks, XSTest over-refusal, spec adherence."""
-    from deliberate.evals.runner import EvalConfig, run_eval
-    from deliberate.llm import GenerateConfig
+    from deliberate.evals.runner import run_eval
 
-    config = EvalConfig(
-        model=model, out=out, suites=[s.strip() for s in suite.split(",") if s.strip()],
-        spec=spec_path, spec_in_context=spec_in_context, grader=grader, refusal_method=refusal_method,
-        judge_k=judge_k, samples=samples, sampling=GenerateConfig(temperature=temperature, max_tokens=max_tokens),
-        jailbreaks=jailbreaks, limit=limit, strongreject_data=strongreject_data,
-        xstest_data=xstest_data, spec_prompts=spec_prompts, label=label,
-    )
-    print_metrics(run_eval(config, options), out)
+    file_values = read_config_file(config_file)
+    config = settings(kwargs, EvalConfig, file_values)
+    metrics = run_eval(config, model=model, out=out, spec=load_spec_option(spec_path),
+                       options=backend(kwargs, file_values))
+    print_metrics(metrics, out)
 
 
 def print_metrics(metrics: dict[str, dict], out: Path) -> None:
@@ -64,25 +57,29 @@ def print_metrics(metrics: dict[str, dict], out: Path) -> None:
     Console().print(table)
 
 
-@model_command
-def grade_refusal(
-    input_path: Path = typer.Option(..., "--input", "-i", help="CSV / JSONL / Parquet of responses."),
-    out: Path = typer.Option(..., "--out", "-o", help="labels.jsonl: {id, label} per row."),
-    prompt_col: str = typer.Option("prompt", "--prompt-col", help="Column with the prompt."),
-    response_col: str = typer.Option("completion", "--response-col", help="Column with the response."),
-    id_col: str | None = typer.Option("id", "--id-col", help="Column with a stable id."),
-    grader: str | None = typer.Option(None, "--grader", help="Use this LLM instead of the no-API grader."),
-    method: str = typer.Option("auto", "--method", help="No-API grader: auto | rules | embedding | lm."),
-    *,
-    options: BackendOptions,
-) -> None:
+@click.group("grade", no_args_is_help=True)
+def grade_group() -> None:
+    """Grade existing responses without running a model."""
+
+
+@grade_group.command("refusal", cls=GroupedCommand)
+@click.option("--input", "-i", "input_path", type=PATH, required=True,
+              help="CSV / JSONL / Parquet of responses.")
+@out_option("labels.jsonl: {id, label} per row.")
+@click.option("--prompt-col", default="prompt", show_default=True, help="Column with the prompt.")
+@click.option("--response-col", default="completion", show_default=True, help="Column with the response.")
+@click.option("--id-col", default="id", show_default=True, help="Column with a stable id.")
+@click.option("--grader", default=None, help="Use this LLM instead of the no-API grader.")
+@click.option("--refusal-method", type=click.Choice(["auto", "rules", "embedding", "lm"]),
+              default="auto", show_default=True, help="No-API grader mode.")
+@backend_options
+def grade_refusal(input_path: Path, out: Path, prompt_col: str, response_col: str, id_col: str,
+                  grader: str | None, refusal_method: str, **kwargs: Any) -> None:
     """Label responses as compliance / refusal / partial_refusal."""
     from deliberate.evals.grade_file import grade_refusal_file
 
     counts = grade_refusal_file(input_path, out, prompt_col=prompt_col, response_col=response_col,
-                                id_col=id_col, grader=grader, method=method, options=options)
-    typer.echo(f"wrote {sum(counts.values())} labels to {out}: "
+                                id_col=id_col, grader=grader, method=refusal_method,
+                                options=backend(kwargs, {}))
+    click.echo(f"wrote {sum(counts.values())} labels to {out}: "
                + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())), err=True)
-
-
-grade_app.command("refusal")(grade_refusal)

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import typer
+import click
 
 
-def run(
-    config_path: Path = typer.Argument(..., help="Pipeline config YAML."),
-    from_stage: str | None = typer.Option(None, "--from", help="Start at this stage (reruns it and later ones)."),
-    only: str | None = typer.Option(None, "--only", help="Run only this stage."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan and model-call counts."),
-    force: bool = typer.Option(False, "--force", help="Rerun stages even if up to date."),
-) -> None:
+@click.command("run")
+@click.argument("config_path", type=click.Path(path_type=Path), metavar="CONFIG.yaml")
+@click.option("--from", "from_stage", default=None, help="Start at this stage (reruns it and later ones).")
+@click.option("--only", default=None, help="Run only this stage.")
+@click.option("--dry-run", is_flag=True, help="Print the plan and model-call counts; call no model.")
+@click.option("--force", is_flag=True, help="Rerun stages even if up to date.")
+def run(config_path: Path, from_stage: str | None, only: str | None, dry_run: bool, force: bool) -> None:
     """Run the whole pipeline from one config; re-running resumes where it stopped."""
     from rich.console import Console
 
@@ -21,21 +21,22 @@ def run(
     from deliberate.pipeline.run import plan, run_pipeline
 
     config = load_pipeline_config(config_path)
-    console = Console(stderr=True)
+    console = Console(stderr=True, highlight=False)
     if dry_run:
         for stage, line in plan(config, from_stage=from_stage, only=only):
-            typer.echo(f"{stage:9s} {line}")
+            click.echo(f"{stage:9s} {line}")
         return
-    run_pipeline(config, from_stage=from_stage, only=only, force=force, log=console.print)
-    console.print(f"[bold]done[/bold]: {config.run_dir}")
+    run_pipeline(config, from_stage=from_stage, only=only, force=force,
+                 log=lambda text: console.print(text, markup=False))
+    console.print(f"done: {config.run_dir}", markup=False)
 
 
-def init(
-    directory: Path = typer.Argument(Path("."), help="Where to write pipeline.yaml and spec.yaml."),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing files."),
-) -> None:
+@click.command("init")
+@click.argument("directory", type=click.Path(path_type=Path), default=Path("."))
+@click.option("--overwrite", is_flag=True, help="Replace existing files.")
+def init(directory: Path, overwrite: bool) -> None:
     """Write a starter pipeline config and a copy of the default spec to edit."""
     from deliberate.pipeline.init import write_starter
 
     for path in write_starter(directory, overwrite=overwrite):
-        typer.echo(f"wrote {path}")
+        click.echo(f"wrote {path}")

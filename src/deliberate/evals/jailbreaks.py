@@ -43,6 +43,9 @@ __all__ = [
     "jailbreak_names",
 ]
 
+DEFAULT_JAILBREAKS = "all"
+"""The selection an evaluation uses unless told otherwise."""
+
 DEFAULT_BON_N = 8
 """How many best-of-N variants ``JAILBREAKS`` (and so ``"all"``) includes."""
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from deliberate.llm import BackendOptions, GenerateConfig, ModelRequest, ModelResponse
+from deliberate.llm import BackendOptions, ModelRequest, ModelResponse, SamplingConfig
 from deliberate.llm.parsed import extract_json_object, generate_parsed
+from deliberate.llm.types import ChatMessage
 from deliberate.prompts import load_template
-from deliberate.records.prompt import ChatMessage
 
 LABELS = ("compliance", "refusal", "partial_refusal")
 
@@ -31,7 +31,7 @@ def grade_refusal_llm(
     """(label, error) per pair; unparsable replies are re-asked, then reported."""
     template = load_template("refusal_grader")
     requests = [
-        ModelRequest(id=f"g{i}", config=GenerateConfig(temperature=0.0, max_tokens=64),
+        ModelRequest(id=f"g{i}", config=SamplingConfig(temperature=0.0, max_tokens=64),
                      messages=[ChatMessage(role="user", content=template.render(prompt=p, response=r))])
         for i, (p, r) in enumerate(zip(prompts, responses))
     ]

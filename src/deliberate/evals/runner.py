@@ -2,128 +2,113 @@
 
 Responses go through the cached, resumable backend runner, so an interrupted evaluation picks up
 where it stopped and re-grading is free. Graders see only the final answer, never the reasoning.
+
+``OUT/`` holds ``manifest.json`` (a :class:`~deliberate.records.provenance.Provenance`),
+``metrics.json`` (``{suite: {metric: value, ...}}``) and ``<suite>/results.jsonl`` (one
+:class:`~deliberate.records.evaluation.EvalResult` per prompt, jailbreak and sample). The report
+reads only these files, so runs made on different machines compare directly.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, Field
+from deliberate.evals.config import EvalConfig
+from deliberate.evals.suites import EvalItem, GradeContext, Suite, get_suite
+from deliberate.records.evaluation import EvalResult
 
-from deliberate.errors import DeliberateError
-from deliberate.evals.results import SUITES, EvalManifest
-from deliberate.llm import BackendOptions, GenerateConfig
-from deliberate.provenance import package_versions
-from deliberate.records.prompt import PromptRecord
-
-DEFAULT_JAILBREAKS = "all"
-
-
-class EvalConfig(BaseModel):
-    """What to evaluate and how (mirrored by ``deliberate eval`` flags)."""
-
-    model: str = Field(description="Model ref to evaluate.")
-    out: Path = Field(description="Run directory to write.")
-    suites: list[str] = Field(default_factory=lambda: list(SUITES), description="Suites to run.")
-    spec: str = Field(default="default", description="Spec for the spec suite and --spec-in-context.")
-    spec_in_context: bool = Field(default=False, description="Put the whole spec in the system prompt.")
-    system_prompt: str | None = Field(default=None, description="A system prompt for every request.")
-    grader: str | None = Field(default=None, description="LLM grader (StrongREJECT rubric, refusal, judge).")
-    refusal_method: str = Field(default="auto", description="No-API refusal grader: auto | rules | embedding | lm.")
-    judge_k: int = Field(default=1, ge=1, description="Spec-judge samples per answer (min aggregated).")
-    samples: int = Field(default=1, ge=1, description="Samples per prompt.")
-    sampling: GenerateConfig = Field(default_factory=lambda: GenerateConfig(temperature=0.0, max_tokens=1024))
-    jailbreaks: str = Field(default=DEFAULT_JAILBREAKS, description="'all', 'bon:N', or a comma list.")
-    limit: int | None = Field(default=None, ge=1, description="Seeded subsample of prompts per suite.")
-    strongreject_data: str | None = Field(default=None, description="Local StrongREJECT CSV.")
-    xstest_data: str | None = Field(default=None, description="Local XSTest prompts CSV.")
-    spec_prompts: str | None = Field(default=None, description="Spec-suite prompts (default: spec examples).")
-    label: str | None = Field(default=None, description="Display name in reports.")
+if TYPE_CHECKING:
+    from deliberate.llm import Backend, BackendOptions
+    from deliberate.records.provenance import Provenance
+    from deliberate.records.stage_output import StageResult
+    from deliberate.spec import Spec
 
 
-class EvalItem(NamedTuple):
-    record: PromptRecord  # what is sent; id unique per (prompt, jailbreak)
-    base: PromptRecord
-    group: str | None
-    label: str | None
-    jailbreak: str | None
-
-
-def run_eval(config: EvalConfig, options: BackendOptions | None = None, *, model: Any = None) -> dict[str, dict]:
-    """Run every suite; returns ``{suite: metrics}`` and writes the run directory."""
-    from deliberate.evals.grade_suites import grade_suite
+def run_eval(config: EvalConfig, *, model: str | Backend, out: Path, spec: Spec,
+             options: BackendOptions | None = None) -> dict[str, dict]:
+    """Run every suite of ``config`` on ``model``; returns ``{suite: metrics}``, writes ``out``."""
     from deliberate.evals.metrics import suite_metrics
-    from deliberate.generate.sample import StageResult, sample_responses
     from deliberate.records.jsonl import write_jsonl
     from deliberate.records.stage_output import write_json_atomic
-    from deliberate.spec import load_spec
 
-    unknown = [s for s in config.suites if s not in SUITES]
-    if unknown:
-        raise DeliberateError(f"unknown suite(s) {unknown} (use {', '.join(SUITES)})")
-    spec = load_spec(config.spec)
-    system = spec.render() if config.spec_in_context else config.system_prompt
-    target = model if model is not None else config.model
-    # All suites go to the model in one run: local models load once and fill whole batches.
-    items = {
-        suite: [i._replace(record=i.record.model_copy(update={"id": f"{suite}::{i.record.id}"}))
-                for i in build_items(suite, config, spec)]
-        for suite in config.suites
-    }
-    sampled = sample_responses([i.record for suite in config.suites for i in items[suite]], target,
-                               samples=config.samples, config=config.sampling, options=options,
-                               system_prompt=system, stage="eval " + ",".join(config.suites))
+    suites = [get_suite(name) for name in config.suites]
+    manifest = eval_provenance(config, model, spec)
+    items = {s.name: _prefixed(s, s.items(config, spec)) for s in suites}
+    sampled = _sample(config, model, spec, options, [i for s in suites for i in items[s.name]])
+    ctx = GradeContext(config, spec, options)
     metrics: dict[str, dict] = {}
-    for suite in config.suites:
-        prefix = f"{suite}::"
-        mine = StageResult([r for r in sampled.records if r.prompt_id.startswith(prefix)],
-                           [f for f in sampled.failures if f.id.startswith(prefix)], sampled.usage)
-        results = grade_suite(suite, items[suite], mine, config, spec, options)
-        write_jsonl(config.out / suite / "results.jsonl", results)
-        metrics[suite] = suite_metrics(suite, results)
-    write_json_atomic(config.out / "metrics.json", metrics)
-    write_json_atomic(config.out / "manifest.json", _manifest(config).model_dump(mode="json"))
+    for suite in suites:
+        results = grade_suite(suite, items[suite.name], _slice(sampled, suite.name), ctx)
+        write_jsonl(Path(out) / suite.name / "results.jsonl", results)
+        metrics[suite.name] = suite_metrics(suite, results)
+    write_json_atomic(Path(out) / "metrics.json", metrics)
+    manifest.finish().save(out)
     return metrics
 
 
-def build_items(suite: str, config: EvalConfig, spec: Any) -> list[EvalItem]:
-    if suite == "strongreject":
-        from deliberate.evals.jailbreaks import apply_jailbreak, jailbreak_names
-        from deliberate.evals.strongreject import load_strongreject
-
-        try:
-            names = jailbreak_names(config.jailbreaks)
-        except ValueError as exc:
-            raise DeliberateError(str(exc)) from None
-        return [
-            EvalItem(base.model_copy(update={"id": f"{base.id}|{name}", "prompt": apply_jailbreak(name, base.text)}),
-                     base, name, None, name)
-            for base in load_strongreject(config.strongreject_data, limit=config.limit)
-            for name in names
-        ]
-    if suite == "xstest":
-        from deliberate.evals.xstest import load_xstest
-
-        return [EvalItem(p, p, str(p.metadata.get("type")), str(p.metadata.get("label")), None)
-                for p in load_xstest(config.xstest_data, limit=config.limit)]
-    from deliberate.evals.spec_suite import load_spec_prompts
-    from deliberate.records.sources import subsample
-
-    prompts = subsample(load_spec_prompts(spec, config.spec_prompts), config.limit)
-    return [EvalItem(p, p, "+".join(p.category or ["none"]), p.expected_mode.value if p.expected_mode else None, None)
-            for p in prompts]
+def _prefixed(suite: Suite, items: list[EvalItem]) -> list[EvalItem]:
+    """Request ids unique across suites: ``<suite>::<id>``."""
+    return [i._replace(record=i.record.model_copy(update={"id": f"{suite.name}::{i.record.id}"}))
+            for i in items]
 
 
-def _manifest(config: EvalConfig) -> EvalManifest:
+def _sample(config: EvalConfig, model: str | Backend, spec: Spec, options: BackendOptions | None,
+            items: list[EvalItem]) -> StageResult:
+    """All suites' prompts in one run: a local model loads once and fills whole batches."""
+    from deliberate.generate.sample import sample_responses
+
+    system = spec.render() if config.spec_in_context else config.system_prompt
+    return sample_responses([i.record for i in items], model, samples=config.samples,
+                            config=config.sampling, options=options, system_prompt=system,
+                            stage="eval " + ",".join(config.suites))
+
+
+def _slice(sampled: StageResult, suite: str) -> StageResult:
+    from deliberate.records.stage_output import StageResult
+
+    prefix = f"{suite}::"
+    return StageResult([r for r in sampled.records if r.prompt_id.startswith(prefix)],
+                       [f for f in sampled.failures if f.id.startswith(prefix)], sampled.usage)
+
+
+def grade_suite(suite: Suite, items: list[EvalItem], sampled: StageResult,
+                ctx: GradeContext) -> list[EvalResult]:
+    """One EvalResult per sampled response (or per failed request, with its error), graded."""
+    from deliberate.evals.grading import grade_refusals
+    from deliberate.evals.jailbreaks import decode_response
+
+    by_id = {i.record.id: i for i in items}
+    graded: list[tuple[EvalResult, EvalItem]] = []
+    for rec in sampled.records:
+        item = by_id[rec.prompt_id]
+        answer = decode_response(item.jailbreak, rec.answer) if item.jailbreak else rec.answer
+        graded.append((_result(suite, item, answer=answer, sample_index=rec.sample_index,
+                               reasoning=rec.reasoning), item))
+    failed = [_result(suite, by_id[f.id.rsplit("#", 1)[0]], answer="",
+                      error=f"generation failed: {f.error}") for f in sampled.failures]
+    # graders see the original request (not the jailbreak wrapper) and the decoded answer
+    grades = grade_refusals([i.base.text for _, i in graded], [r.answer for r, _ in graded],
+                            grader=ctx.config.grader, method=ctx.config.refusal_method,
+                            options=ctx.options)
+    for (r, _), label, error in zip(graded, grades.labels, grades.errors):
+        r.refusal, r.error = label, error
+        r.details["refusal_grader"] = grades.method
+    suite.grade(graded, ctx)
+    return [r for r, _ in graded] + failed
+
+
+def _result(suite: Suite, item: EvalItem, **fields: object) -> EvalResult:
+    return EvalResult(suite=suite.name, item_id=item.base.id, group=item.group, label=item.label,
+                      prompt=item.record.text, **fields)
+
+
+def eval_provenance(config: EvalConfig, model: str | Backend, spec: Spec) -> Provenance:
+    """The eval run's manifest: config, spec, the evaluated model pinned to its weights."""
     from deliberate.evals.jailbreaks import jailbreak_names
+    from deliberate.records.provenance import ModelInfo, Provenance, SpecInfo
 
-    return EvalManifest(
-        model=config.model, suites=config.suites, samples=config.samples,
-        sampling=config.sampling.model_dump(), grader=config.grader, spec=config.spec,
-        spec_in_context=config.spec_in_context,
-        jailbreaks=jailbreak_names(config.jailbreaks) if "strongreject" in config.suites else [],
-        limit=config.limit, created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        versions=package_versions(), label=config.label,
-    )
+    jailbreaks = jailbreak_names(config.jailbreaks) if "strongreject" in config.suites else []
+    return Provenance.start("eval", config.model_dump(mode="json"), label=config.label,
+                            spec=SpecInfo.of(spec), models={"evaluated": ModelInfo.of(model)},
+                            details={"jailbreaks": jailbreaks})

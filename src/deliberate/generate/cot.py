@@ -9,16 +9,19 @@ the cache key: after a spec edit only prompts whose excerpt changed are regenera
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from deliberate.errors import DeliberateError
-from deliberate.generate.sample import StageResult, request_id
-from deliberate.judge.checks import run_checks
-from deliberate.llm import BackendOptions, GenerateConfig, ModelRequest, generate
+from deliberate.generate.sample import request_id
+from deliberate.llm import Backend, BackendOptions, ModelRequest, SamplingConfig, generate
+from deliberate.llm.types import ChatMessage
 from deliberate.prompts import load_template
 from deliberate.records.generation import GenerationRecord
-from deliberate.records.prompt import ChatMessage, PromptRecord
+from deliberate.records.prompt import PromptRecord
 from deliberate.records.response import FailureRecord
+from deliberate.records.stage_output import StageResult
+from deliberate.spec.checks import run_checks
 from deliberate.spec.model import NONE_CATEGORY, Spec
 
 
@@ -34,31 +37,45 @@ def teacher_messages(prompt: PromptRecord, spec: Spec, *, think_tags: bool = Tru
     return [ChatMessage(role="system", content=system), *conversation]
 
 
-def generate_cot(
+class GenerateConfig(BaseModel):
+    """How the teacher samples (``deliberate generate`` flags, ``stages.generate``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    samples: int = Field(default=4, ge=1, description="Teacher samples per prompt.")
+    temperature: float = Field(default=0.8, ge=0.0, description="Teacher sampling temperature.")
+    max_tokens: int = Field(default=4096, ge=1, description="Most new tokens per teacher reply.")
+    think_tags: bool = Field(default=True, description="Ask for <think> tags (for teachers "
+                             "without a separate reasoning field).")
+
+    @property
+    def sampling(self) -> SamplingConfig:
+        return SamplingConfig(temperature=self.temperature, max_tokens=self.max_tokens)
+
+
+def run_generate(
+    config: GenerateConfig,
     prompts: Sequence[PromptRecord],
-    spec: Spec,
-    teacher: str | Any,
     *,
-    samples: int = 4,
-    config: GenerateConfig | None = None,
+    spec: Spec,
+    teacher: str | Backend,
     options: BackendOptions | None = None,
-    think_tags: bool = True,
 ) -> StageResult:
-    """K teacher samples per prompt, each checked in code; failures returned, not raised."""
+    """``config.samples`` teacher samples per prompt, each checked in code; failures returned."""
     unlabelled = [p.id for p in prompts if not p.category]
     if unlabelled:
         raise DeliberateError(
             f"{len(unlabelled)} prompts have no category (first: '{unlabelled[0]}'): "
             "run `deliberate label` first or add a 'category' field"
         )
-    config = config or GenerateConfig()
+    sampling = config.sampling
     template_hash = load_template("generate_system").hash
     requests, owners = [], []
     for prompt in prompts:
-        messages = teacher_messages(prompt, spec, think_tags=think_tags)
-        for index in range(samples):
+        messages = teacher_messages(prompt, spec, think_tags=config.think_tags)
+        for index in range(config.samples):
             requests.append(ModelRequest(id=request_id(prompt.id, index), messages=messages,
-                                         config=config, sample_index=index))
+                                         config=sampling, sample_index=index))
             owners.append(prompt)
     output = generate(requests, teacher, options, description="generate")
     ref = teacher if isinstance(teacher, str) else teacher.ref
@@ -76,7 +93,7 @@ def generate_cot(
                 category=categories, expected_mode=prompt.expected_mode,
                 spec_name=spec.name, spec_version=spec.version,
                 excerpt_hash=spec.excerpt_hash(categories), teacher=ref,
-                template_hash=template_hash, sampling=config, reasoning=resp.reasoning,
+                template_hash=template_hash, sampling=sampling, reasoning=resp.reasoning,
                 answer=resp.content, reasoning_format=resp.reasoning_format, usage=resp.usage,
                 checks=run_checks(resp.reasoning, resp.content, resp.reasoning_format, spec, categories),
                 metadata=prompt.metadata,

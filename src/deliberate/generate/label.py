@@ -3,22 +3,43 @@
 The labeler sees the category list with descriptions and replies ``{"categories": [...]}``.
 A reply that is not such JSON, or names a category the spec lacks, is re-asked and finally
 recorded as a failure. Prompts that already carry a category keep it unless ``relabel``.
+Stage entry point: :func:`run_label`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
-from deliberate.generate.sample import StageResult
-from deliberate.llm import BackendOptions, GenerateConfig, ModelRequest, ModelResponse, UsageReport
+from pydantic import BaseModel, ConfigDict, Field
+
+from deliberate.llm import (
+    Backend,
+    BackendOptions,
+    ModelRequest,
+    ModelResponse,
+    SamplingConfig,
+    UsageReport,
+)
 from deliberate.llm.parsed import extract_json_object, generate_parsed
+from deliberate.llm.types import ChatMessage
 from deliberate.prompts import load_template
-from deliberate.records.prompt import ChatMessage, PromptRecord
+from deliberate.records.modes import NONE_CATEGORY
+from deliberate.records.prompt import PromptRecord
 from deliberate.records.response import FailureRecord
-from deliberate.spec.model import NONE_CATEGORY, Spec
+from deliberate.records.stage_output import StageResult
+from deliberate.spec.model import Spec
 
-LABEL_CONFIG = GenerateConfig(temperature=0.0, max_tokens=256)
+
+class LabelConfig(BaseModel):
+    """How prompts are labelled (``deliberate label`` flags, ``stages.label`` in a pipeline)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    relabel: bool = Field(default=False, description="Relabel prompts that already have a category.")
+    temperature: float = Field(default=0.0, ge=0.0, description="Labeler sampling temperature.")
+    max_tokens: int = Field(default=256, ge=1, description="Most new tokens per labeler reply.")
+    attempts: int = Field(default=3, ge=1, description="Asks per prompt before an unparsable or "
+                          "invalid label is recorded as a failure.")
 
 
 def parse_categories(response: ModelResponse, spec: Spec) -> list[str]:
@@ -38,28 +59,25 @@ def parse_categories(response: ModelResponse, spec: Spec) -> list[str]:
     return list(dict.fromkeys(cats))
 
 
-def label_prompts(
+def run_label(
+    config: LabelConfig,
     prompts: Sequence[PromptRecord],
-    spec: Spec,
-    labeler: str | Any,
     *,
-    relabel: bool = False,
+    spec: Spec,
+    labeler: str | Backend,
     options: BackendOptions | None = None,
-    config: GenerateConfig = LABEL_CONFIG,
 ) -> StageResult:
-    """Assign categories; returns labelled prompts, failures and usage."""
+    """Assign categories; returns labelled prompts (input order), failures and usage."""
     template = load_template("label")
-    todo = [p for p in prompts if relabel or not p.category]
+    todo = [p for p in prompts if config.relabel or not p.category]
+    sampling = SamplingConfig(temperature=config.temperature, max_tokens=config.max_tokens)
     requests = [
-        ModelRequest(
-            id=p.id,
-            messages=[ChatMessage(role="user", content=template.render(categories=spec.categories, prompt=p.text))],
-            config=config,
-        )
+        ModelRequest(id=p.id, config=sampling, messages=[ChatMessage(
+            role="user", content=template.render(categories=spec.categories, prompt=p.text))])
         for p in todo
     ]
     run = generate_parsed(requests, labeler, lambda r: parse_categories(r, spec), options,
-                          description="label") if requests else None
+                          attempts=config.attempts, description="label") if requests else None
     labels = {p.id: parsed for p, parsed in zip(todo, run.results)} if run else {}
     ref = labeler if isinstance(labeler, str) else labeler.ref
     records, failures = [], []

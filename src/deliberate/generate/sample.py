@@ -7,35 +7,51 @@ resumable and free to re-run.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, NamedTuple
 
-from deliberate.llm import BackendOptions, GenerateConfig, ModelRequest, UsageReport, generate
-from deliberate.records.prompt import ChatMessage, PromptRecord
+from pydantic import BaseModel, ConfigDict, Field
+
+from deliberate.llm import Backend, BackendOptions, ModelRequest, SamplingConfig, generate
+from deliberate.llm.types import ChatMessage
+from deliberate.records.prompt import PromptRecord
 from deliberate.records.response import FailureRecord, ResponseRecord
-
-
-class StageResult(NamedTuple):
-    records: list[Any]
-    failures: list[FailureRecord]
-    usage: UsageReport
+from deliberate.records.stage_output import StageResult
 
 
 def request_id(prompt_id: str, sample_index: int) -> str:
     return f"{prompt_id}#{sample_index}"
 
 
+class SampleConfig(BaseModel):
+    """How a model is sampled (``deliberate sample`` flags)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    samples: int = Field(default=1, ge=1, description="Samples per prompt.")
+    temperature: float = Field(default=0.7, ge=0.0, description="Sampling temperature.")
+    max_tokens: int = Field(default=2048, ge=1, description="Most new tokens per reply.")
+    system_prompt: str | None = Field(default=None, description="System prompt for every request.")
+
+
+def run_sample(config: SampleConfig, prompts: Sequence[PromptRecord], *, model: str | Backend,
+               options: BackendOptions | None = None) -> StageResult:
+    """Ask ``model`` each prompt ``config.samples`` times; failures are returned, not raised."""
+    return sample_responses(
+        prompts, model, samples=config.samples, options=options, system_prompt=config.system_prompt,
+        config=SamplingConfig(temperature=config.temperature, max_tokens=config.max_tokens))
+
+
 def sample_responses(
     prompts: Sequence[PromptRecord],
-    model: str | Any,
+    model: str | Backend,
     *,
     samples: int = 1,
-    config: GenerateConfig | None = None,
+    config: SamplingConfig | None = None,
     options: BackendOptions | None = None,
     system_prompt: str | None = None,
     stage: str = "sample",
 ) -> StageResult:
     """Ask ``model`` each prompt ``samples`` times; failures are returned, not raised."""
-    config = config or GenerateConfig()
+    config = config or SamplingConfig()
     requests = []
     for prompt in prompts:
         messages = prompt.as_messages()

@@ -12,7 +12,7 @@ import random
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from deliberate.judge.dedup import near_duplicate_groups
 from deliberate.llm.reasoning import join_reasoning
@@ -20,7 +20,9 @@ from deliberate.records.generation import JudgedRecord, SFTExample
 
 
 class FilterConfig(BaseModel):
-    """What to keep."""
+    """What to keep (``deliberate filter`` flags, ``stages.filter``)."""
+
+    model_config = ConfigDict(extra="forbid")
 
     min_score: float = Field(default=8.0, description="Keep samples whose min judge score >= this.")
     require_valid_citations: bool = Field(default=True, description="Drop CoTs with invalid citations.")
@@ -61,7 +63,8 @@ def drop_reason(record: JudgedRecord, config: FilterConfig) -> str | None:
     return None
 
 
-def filter_judged(records: Sequence[JudgedRecord], config: FilterConfig) -> tuple[list[SFTExample], FilterSummary]:
+def run_filter(config: FilterConfig, records: Sequence[JudgedRecord]) -> tuple[list[SFTExample], FilterSummary]:
+    """Keep what passes, select, dedup and cap; every drop is counted with its reason."""
     dropped: dict[str, Counter[str]] = defaultdict(Counter)
     passing = []
     for record in records:

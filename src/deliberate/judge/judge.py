@@ -10,19 +10,36 @@ no score rather than a score from fewer judgments.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from deliberate.generate.sample import StageResult
-from deliberate.llm import BackendOptions, GenerateConfig, ModelRequest, ModelResponse
-from deliberate.llm.parsed import extract_json_object, generate_parsed
+from deliberate.judge.score import min_of_k, parse_verdict
+from deliberate.llm import Backend, BackendOptions, ModelRequest, SamplingConfig, UsageReport
+from deliberate.llm.parsed import generate_parsed
+from deliberate.llm.types import ChatMessage
 from deliberate.prompts import load_template
 from deliberate.records.generation import GenerationRecord, JudgedRecord, Verdict
-from deliberate.records.prompt import ChatMessage
+from deliberate.records.stage_output import StageResult
 from deliberate.spec.model import Spec
 
-JUDGE_CONFIG = GenerateConfig(temperature=0.7, max_tokens=1024)
+JUDGE_SAMPLING = SamplingConfig(temperature=0.7, max_tokens=1024)
+"""How evaluation and the RL reward sample the judge unless told otherwise."""
+
+
+class JudgeConfig(BaseModel):
+    """How generations are judged (``deliberate judge`` flags, ``stages.judge``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    judge_k: int = Field(default=3, ge=1, description="Judgments per sample; the sample's score "
+                         "is their minimum.")
+    answer_only: bool = Field(default=False, description="Hide the chain of thought from the "
+                              "judge (the RL reward's mode).")
+    temperature: float = Field(default=JUDGE_SAMPLING.temperature, ge=0.0,
+                               description="Judge sampling temperature.")
+    max_tokens: int = Field(default=JUDGE_SAMPLING.max_tokens, ge=1,
+                            description="Most new tokens per judge reply.")
 
 
 class JudgeInput(NamedTuple):
@@ -33,15 +50,6 @@ class JudgeInput(NamedTuple):
     categories: list[str]
     reasoning: str | None
     answer: str
-
-
-def parse_verdict(response: ModelResponse) -> Verdict:
-    """Strict verdict schema; ``ValueError`` if the reply has no valid verdict."""
-    obj = extract_json_object(response.content, "score")
-    try:
-        return Verdict.model_validate(obj)
-    except ValidationError as exc:
-        raise ValueError(f"bad verdict: {exc.errors()[0]['msg']}") from None
 
 
 def judge_messages(item: JudgeInput, spec: Spec, *, answer_only: bool) -> list[ChatMessage]:
@@ -64,17 +72,17 @@ class Judgment(NamedTuple):
     score: float | None
 
 
-def run_judge(
+def judge_items(
     items: Sequence[JudgeInput],
     spec: Spec,
-    judge: str | Any,
+    judge: str | Backend,
     *,
     k: int = 3,
     answer_only: bool = False,
     options: BackendOptions | None = None,
-    config: GenerateConfig = JUDGE_CONFIG,
+    config: SamplingConfig = JUDGE_SAMPLING,
     description: str = "judge",
-) -> tuple[list[Judgment], Any]:
+) -> tuple[list[Judgment], UsageReport]:
     """k judgments per item, aggregated by minimum; returns judgments and usage."""
     requests = [
         ModelRequest(id=f"{item.id}@{j}", messages=judge_messages(item, spec, answer_only=answer_only),
@@ -88,27 +96,27 @@ def run_judge(
         parsed = run.results[i * k:(i + 1) * k]
         verdicts = [p.value for p in parsed if p.value is not None]
         errors = [p.error or "" for p in parsed if p.value is None]
-        score = min(v.score for v in verdicts) if verdicts and not errors else None
-        judgments.append(Judgment(verdicts, errors, score))
+        judgments.append(Judgment(verdicts, errors, min_of_k(verdicts, errors)))
     return judgments, run.usage
 
 
-def judge_generations(
+def run_judge(
+    config: JudgeConfig,
     generations: Sequence[GenerationRecord],
-    spec: Spec,
-    judge: str | Any,
     *,
-    k: int = 3,
-    answer_only: bool = False,
+    spec: Spec,
+    judge: str | Backend,
     options: BackendOptions | None = None,
 ) -> StageResult:
     """Judge teacher generations; every generation comes back, scored or with its errors."""
     items = [JudgeInput(g.key, g.messages, g.category, g.reasoning, g.answer) for g in generations]
-    judgments, usage = run_judge(items, spec, judge, k=k, answer_only=answer_only, options=options)
+    sampling = SamplingConfig(temperature=config.temperature, max_tokens=config.max_tokens)
+    judgments, usage = judge_items(items, spec, judge, k=config.judge_k, options=options,
+                                   answer_only=config.answer_only, config=sampling)
     ref = judge if isinstance(judge, str) else judge.ref
     records = [
         JudgedRecord(generation=g, judge=ref, judge_template_hash=judge_template_hash(),
-                     answer_only=answer_only, verdicts=j.verdicts, errors=j.errors, score=j.score)
+                     answer_only=config.answer_only, verdicts=j.verdicts, errors=j.errors, score=j.score)
         for g, j in zip(generations, judgments)
     ]
     return StageResult(records, [], usage)

@@ -7,26 +7,25 @@ Use :func:`get_backend` for a ``provider/model`` ref and :func:`generate` to run
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Sequence
-from typing import Any
-
+from deliberate.llm.backend import Backend
 from deliberate.llm.options import BackendOptions
-from deliberate.llm.ref import ModelRef, parse_model_ref
-from deliberate.llm.runner import RunOutput, run_requests
+from deliberate.llm.refs import ModelRef, get_backend, parse_model_ref
+from deliberate.llm.runner import RunOutput, generate, run_requests
 from deliberate.llm.types import (
-    GenerateConfig,
+    ChatMessage,
     ModelRequest,
     ModelResponse,
     ModelResult,
     ReasoningFormat,
+    SamplingConfig,
     Usage,
 )
 from deliberate.llm.usage import ModelUsage, UsageReport
 
 __all__ = [
+    "Backend",
     "BackendOptions",
-    "GenerateConfig",
+    "ChatMessage",
     "ModelRef",
     "ModelRequest",
     "ModelResponse",
@@ -34,53 +33,11 @@ __all__ = [
     "ModelUsage",
     "ReasoningFormat",
     "RunOutput",
+    "SamplingConfig",
     "Usage",
     "UsageReport",
     "generate",
     "get_backend",
     "parse_model_ref",
+    "run_requests",
 ]
-
-
-def get_backend(ref: str, options: BackendOptions | None = None, **kwargs: Any) -> Any:
-    """Backend for a ``provider/model`` ref; heavy libraries load only when first used."""
-    options = options or BackendOptions()
-    parsed = parse_model_ref(ref)
-    if parsed.provider == "openai":
-        from deliberate.llm.openai_backend import OpenAIBackend
-
-        return OpenAIBackend(
-            parsed.name, base_url=options.base_url, api_key_env=options.api_key_env,
-            timeout=options.timeout, extra_body=options.extra_body,
-        )
-    if parsed.provider == "hf":
-        from deliberate.llm.hf_backend import HFBackend
-
-        return HFBackend(parsed.name, batch_size=options.batch_size, **kwargs)
-    from deliberate.llm.vllm_backend import VLLMBackend
-
-    return VLLMBackend(parsed.name, **kwargs)
-
-
-def generate(
-    requests: Sequence[ModelRequest],
-    model: str | Any,
-    options: BackendOptions | None = None,
-    *,
-    description: str = "requests",
-    on_result: Any = None,
-) -> RunOutput:
-    """Run requests to completion (sync wrapper): results in request order, and usage."""
-    from deliberate.llm.cache import ResponseCache, default_cache_path
-
-    options = options or BackendOptions()
-    backend = get_backend(model, options) if isinstance(model, str) else model
-    cache = ResponseCache(options.cache or default_cache_path()) if options.use_cache else None
-    try:
-        return asyncio.run(
-            run_requests(backend, requests, options, cache=cache, on_result=on_result,
-                         description=description)
-        )
-    finally:
-        if cache is not None:
-            cache.close()

@@ -6,39 +6,45 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from deliberate.errors import DeliberateError
 
 
 def _env_int(name: str) -> int | None:
     value = os.environ.get(name)
-    return int(value) if value else None
+    if not value:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise DeliberateError(f"${name}: expected a whole number, got {value!r}") from None
 
 
 class BackendOptions(BaseModel):
-    """Connection and throughput settings (CLI flags, config files, or environment)."""
+    """Connection and throughput settings (CLI flags, the pipeline's ``backend:``, or env vars)."""
 
-    model_config = {"extra": "forbid"}
+    model_config = ConfigDict(extra="forbid")
 
     base_url: str | None = Field(
-        default=None, description="OpenAI-compatible server URL (else $OPENAI_BASE_URL)."
-    )
+        default=None, description="OpenAI-compatible server URL (else $OPENAI_BASE_URL).",
+        json_schema_extra={"env": "OPENAI_BASE_URL"})
     api_key_env: str = Field(default="OPENAI_API_KEY", description="Env var holding the API key.")
     concurrency: int | None = Field(
-        default_factory=lambda: _env_int("DELIBERATE_CONCURRENCY"),
-        ge=1,
-        description="Requests in flight (default 64 for servers, 1 batch for local models; "
-        "$DELIBERATE_CONCURRENCY).",
-    )
+        default_factory=lambda: _env_int("DELIBERATE_CONCURRENCY"), ge=1,
+        description="Requests in flight (default 64 for servers, 1 batch for local models).",
+        json_schema_extra={"env": "DELIBERATE_CONCURRENCY"})
     batch_size: int = Field(default=8, ge=1, description="Local models: prompts per generate call.")
     timeout: float = Field(default=600.0, gt=0, description="Seconds before a request times out.")
     max_attempts: int = Field(default=6, ge=1, description="Tries per request before giving up.")
     backoff_base: float = Field(default=1.0, ge=0, description="First retry delay, doubled each try.")
     backoff_max: float = Field(default=60.0, ge=0, description="Longest retry delay.")
     cache: Path | None = Field(
-        default=None, description="SQLite response cache (default: user cache dir)."
-    )
-    use_cache: bool = Field(default=True, description="Read and write the response cache.")
-    progress: bool = Field(default=True, description="Show a progress bar.")
+        default=None, description="SQLite response cache file (default: the user cache dir).",
+        json_schema_extra={"env": "DELIBERATE_CACHE"})
+    use_cache: bool = Field(default=True, description="Read and write the response cache.",
+                            json_schema_extra={"flags": ["--use-cache/--no-cache"]})
+    progress: bool = Field(default=True, description="Show a progress bar.",
+                           json_schema_extra={"flags": ["--progress/--quiet"]})
     extra_body: dict[str, Any] = Field(
-        default_factory=dict, description="Extra JSON fields for OpenAI-compatible servers."
-    )
+        default_factory=dict, description="Extra JSON fields for OpenAI-compatible servers.")

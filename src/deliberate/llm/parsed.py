@@ -9,7 +9,6 @@ parser's reason.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, NamedTuple, TypeVar
 
@@ -73,25 +72,37 @@ def _retry_request(request: ModelRequest, attempt: int) -> ModelRequest:
     return request.model_copy(update={"sample_index": request.sample_index + RETRY_STRIDE * attempt})
 
 
-_FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
+def top_level_objects(text: str) -> list[dict[str, Any]]:
+    """Every JSON object in ``text`` that is not inside another one, in order of appearance.
+
+    Code fences and prose around the objects are skipped; an object nested in another (a
+    verdict quoted inside a verdict, say) is part of its parent and never counted on its own.
+    """
+    decoder = json.JSONDecoder()
+    found: list[dict[str, Any]] = []
+    position = 0
+    while (start := text.find("{", position)) != -1:
+        try:
+            obj, end = decoder.raw_decode(text, start)
+        except json.JSONDecodeError:
+            position = start + 1
+            continue
+        if isinstance(obj, dict):
+            found.append(obj)
+        position = end
+    return found
 
 
 def extract_json_object(text: str, required_key: str) -> dict[str, Any]:
-    """The last JSON object in ``text`` that has ``required_key``; tolerates fences and prose.
+    """The one top-level JSON object in ``text`` that has ``required_key``.
 
-    The last one wins because a grader may restate material before giving its own verdict.
+    Raises:
+        ValueError: no such object, or two that differ (a reply that restates or quotes another
+            answer next to its own is ambiguous, so it is re-asked rather than guessed).
     """
-    candidates = [m.group(1) for m in _FENCE.finditer(text)] + [text]
-    decoder = json.JSONDecoder()
-    for chunk in candidates:
-        found: list[dict[str, Any]] = []
-        for start in (i for i, ch in enumerate(chunk) if ch == "{"):
-            try:
-                obj, _ = decoder.raw_decode(chunk, start)
-            except json.JSONDecodeError:
-                continue
-            if isinstance(obj, dict) and required_key in obj:
-                found.append(obj)
-        if found:
-            return found[-1]
-    raise ValueError(f"no JSON object with '{required_key}' in reply")
+    candidates = [obj for obj in top_level_objects(text) if required_key in obj]
+    if not candidates:
+        raise ValueError(f"no JSON object with '{required_key}' in reply")
+    if any(obj != candidates[0] for obj in candidates[1:]):
+        raise ValueError(f"{len(candidates)} different JSON objects with '{required_key}' in reply")
+    return candidates[0]

@@ -13,30 +13,14 @@ import asyncio
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
+from deliberate.llm.backend import Backend
 from deliberate.llm.cache import ResponseCache
 from deliberate.llm.errors import PermanentError, TransientError, redact
 from deliberate.llm.options import BackendOptions
 from deliberate.llm.progress import RunProgress
-from deliberate.llm.types import ModelRequest, ModelResponse, ModelResult
+from deliberate.llm.types import ModelRequest, ModelResult
 from deliberate.llm.usage import ModelUsage, UsageReport
-
-
-class Backend(Protocol):
-    """What the runner needs from a model backend."""
-
-    ref: str
-    #: What cached replies are keyed by: ``ref`` for a served model; for local weights, ``ref``
-    #: plus a fingerprint of the weight files (retraining into the same folder is a new model).
-    cache_ref: str
-    batch_size: int
-    default_concurrency: int
-
-    async def generate(self, batch: list[ModelRequest]) -> list[ModelResponse]: ...
-
-    async def aclose(self) -> None: ...
-
 
 ResultCallback = Callable[[ModelResult], None]
 
@@ -60,7 +44,7 @@ async def run_requests(
 ) -> RunOutput:
     """Run requests through a backend; returns one :class:`ModelResult` per request, in order."""
     options = options or BackendOptions()
-    # Local models add a fingerprint of their files (see hf_backend.local_weights_ref).
+    # Local models add a fingerprint of their files (see llm.weights.local_weights_ref).
     keys = [r.cache_key(backend.cache_ref) for r in requests]
     unique: dict[str, ModelRequest] = {}
     for key, request in zip(keys, requests):
@@ -160,3 +144,28 @@ def _in_order(
         result = done[key]
         out.append(result if result.id == request.id else result.model_copy(update={"id": request.id}))
     return out
+
+
+def generate(
+    requests: Sequence[ModelRequest],
+    model: str | Backend,
+    options: BackendOptions | None = None,
+    *,
+    description: str = "requests",
+    on_result: ResultCallback | None = None,
+) -> RunOutput:
+    """Run requests to completion (sync wrapper): results in request order, and usage."""
+    from deliberate.llm.cache import default_cache_path
+    from deliberate.llm.refs import get_backend
+
+    options = options or BackendOptions()
+    backend = get_backend(model, options) if isinstance(model, str) else model
+    cache = ResponseCache(options.cache or default_cache_path()) if options.use_cache else None
+    try:
+        return asyncio.run(
+            run_requests(backend, requests, options, cache=cache, on_result=on_result,
+                         description=description)
+        )
+    finally:
+        if cache is not None:
+            cache.close()

@@ -5,13 +5,24 @@ from __future__ import annotations
 import hashlib
 import json
 from enum import Enum
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from deliberate.records.prompt import ChatMessage
+
+class ChatMessage(BaseModel):
+    """One chat turn."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    role: Literal["system", "user", "assistant", "tool", "developer"]
+    content: str
+    reasoning_content: str | None = Field(
+        default=None, description="Chain of thought of an assistant turn, kept apart from content."
+    )
 
 
-class GenerateConfig(BaseModel):
+class SamplingConfig(BaseModel):
     """Sampling parameters; part of every request's cache key."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -30,7 +41,7 @@ class ModelRequest(BaseModel):
 
     id: str = Field(description="Caller's stable id, e.g. '<prompt id>#<sample index>'.")
     messages: list[ChatMessage]
-    config: GenerateConfig = Field(default_factory=GenerateConfig)
+    config: SamplingConfig = Field(default_factory=SamplingConfig)
     sample_index: int = Field(default=0, ge=0, description="k samples of one prompt: 0..k-1.")
 
     def cache_key(self, model_ref: str) -> str:

@@ -1,6 +1,9 @@
 """The pipeline config: one YAML file naming the spec, prompts, models and every stage's settings.
 
-Unknown keys are errors (a typo must not silently fall back to a default).
+Each ``stages.<name>`` section is that stage's own config (the fields of ``deliberate <name>``'s
+flags, with underscores) plus ``enabled``; ``stages.sft`` / ``stages.rl`` take the training
+config's fields (TRL's included). Unknown keys are errors: a typo must not silently fall back to
+a default.
 """
 
 from __future__ import annotations
@@ -12,8 +15,13 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from deliberate.errors import InputFileError
+from deliberate.evals.config import EvalConfig
+from deliberate.generate.cot import GenerateConfig
+from deliberate.generate.label import LabelConfig
 from deliberate.judge.filter import FilterConfig
+from deliberate.judge.judge import JudgeConfig
 from deliberate.llm.options import BackendOptions
+from deliberate.report.build import ReportConfig
 
 STAGES = ("label", "generate", "judge", "filter", "sft", "rl", "eval", "report")
 
@@ -38,42 +46,42 @@ class Models(_Strict):
     grader: str | None = Field(default=None, description="Eval grader; None: the no-API refusal grader.")
 
 
-class Stage(_Strict):
+class LabelStage(LabelConfig):
     enabled: bool = True
 
 
-class LabelStage(Stage):
-    relabel: bool = False
+class GenerateStage(GenerateConfig):
+    enabled: bool = True
 
 
-class GenerateStage(Stage):
-    samples: int = Field(default=4, ge=1)
-    temperature: float = 0.8
-    max_tokens: int = 4096
-    think_tags: bool = True
+class JudgeStage(JudgeConfig):
+    enabled: bool = True
 
 
-class JudgeStage(Stage):
-    k: int = Field(default=3, ge=1)
+class FilterStage(FilterConfig):
+    enabled: bool = True
 
 
-class FilterStage(Stage, FilterConfig):
-    pass
+class TrainStage(BaseModel):
+    """``enabled`` plus any field of the training config (checked when the stage is built)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    enabled: bool = True
+
+    @property
+    def fields(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
 
 
-class TrainStage(Stage):
-    args: dict[str, Any] = Field(default_factory=dict, description="Recipe config fields (see configs/).")
+class EvalStage(EvalConfig):
+    enabled: bool = True
+    models: list[str] = Field(default_factory=list, description="Other models to evaluate with the "
+                              "trained one (e.g. the base student, for before/after).")
 
 
-class EvalStage(Stage):
-    suites: list[str] = Field(default_factory=lambda: ["strongreject", "xstest", "spec"])
-    limit: int | None = Field(default=50, ge=1)
-    jailbreaks: str = "none,rot_13,base64,refusal_suppression,prefix_injection,evil_confidant,bon:2"
-    samples: int = 1
-    max_tokens: int = 1024
-    strongreject_data: str | None = None
-    xstest_data: str | None = None
-    models: list[str] = Field(default_factory=list, description="Extra refs to evaluate (e.g. the base).")
+class ReportStage(ReportConfig):
+    enabled: bool = True
 
 
 class Stages(_Strict):
@@ -84,7 +92,13 @@ class Stages(_Strict):
     sft: TrainStage = Field(default_factory=TrainStage)
     rl: TrainStage = Field(default_factory=lambda: TrainStage(enabled=False))
     eval: EvalStage = Field(default_factory=EvalStage)
-    report: Stage = Field(default_factory=Stage)
+    report: ReportStage = Field(default_factory=ReportStage)
+
+
+def stage_config(section: BaseModel, config_type: type[Any]) -> Any:
+    """A pipeline stage section as the stage's own config (``enabled`` and extras dropped)."""
+    names = set(config_type.model_fields)
+    return config_type.model_validate({k: v for k, v in section.model_dump().items() if k in names})
 
 
 class PipelineConfig(_Strict):
@@ -119,8 +133,7 @@ def load_pipeline_config(path: str | Path) -> PipelineConfig:
         config = PipelineConfig.model_validate(data)
     except ValidationError as exc:
         raise InputFileError(path, describe_validation_error(exc)) from None
-    base = path.resolve().parent
-    return resolve_paths(config, base)
+    return resolve_paths(config, path.resolve().parent)
 
 
 def resolve_paths(config: PipelineConfig, base: Path) -> PipelineConfig:
@@ -131,7 +144,11 @@ def resolve_paths(config: PipelineConfig, base: Path) -> PipelineConfig:
 
     prompts = [s.model_copy(update={"path": fix(s.path)}) for s in config.prompts]
     run_dir = config.run_dir if config.run_dir.is_absolute() else base / config.run_dir
-    return config.model_copy(update={"prompts": prompts, "spec": fix(config.spec), "run_dir": run_dir})
+    data = {k: fix(v) for k in ("strongreject_data", "xstest_data", "spec_prompts")
+            if (v := getattr(config.stages.eval, k))}
+    stages = config.stages.model_copy(update={"eval": config.stages.eval.model_copy(update=data)})
+    return config.model_copy(update={"prompts": prompts, "spec": fix(config.spec), "run_dir": run_dir,
+                                     "stages": stages})
 
 
 def dump_config(config: PipelineConfig) -> str:

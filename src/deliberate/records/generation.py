@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
-from deliberate.judge.checks import Checks
-from deliberate.llm.types import GenerateConfig, ReasoningFormat, Usage
-from deliberate.records.prompt import ChatMessage
-from deliberate.spec.model import ResponseMode
+from deliberate.llm.types import ChatMessage, ReasoningFormat, SamplingConfig, Usage
+from deliberate.records.checks import Checks
+from deliberate.records.modes import ResponseMode
 
 
 class GenerationRecord(BaseModel):
@@ -25,7 +24,7 @@ class GenerationRecord(BaseModel):
     excerpt_hash: str = Field(description="Hash of the spec excerpt in the teacher's context.")
     teacher: str = Field(description="Teacher model ref.")
     template_hash: str = Field(description="Hash of the generation prompt template.")
-    sampling: GenerateConfig
+    sampling: SamplingConfig
     reasoning: str | None
     answer: str
     reasoning_format: ReasoningFormat
@@ -38,13 +37,19 @@ class GenerationRecord(BaseModel):
         return f"{self.prompt_id}#{self.sample_index}"
 
 
+SCORE_MIN, SCORE_MAX = 0.0, 10.0
+"""The judge's scale. Every score in a verdict or a judged record lies in it; see judge.score."""
+
+Score = Annotated[float, Field(ge=SCORE_MIN, le=SCORE_MAX)]
+
+
 class Verdict(BaseModel):
     """One judgment parsed from the judge's own reply."""
 
     model_config = {"extra": "allow"}
 
-    score: float = Field(ge=0, le=10, description="Overall adherence, 0-10.")
-    criteria: dict[str, float] = Field(default_factory=dict, description="Per-criterion scores.")
+    score: Score = Field(description="Overall adherence on the judge's 0-10 scale.")
+    criteria: dict[str, Score] = Field(default_factory=dict, description="Per-criterion scores.")
     expected_mode: ResponseMode | None = Field(default=None, description="Mode the judge expects.")
     rationale: str | None = None
 
@@ -58,7 +63,7 @@ class JudgedRecord(BaseModel):
     answer_only: bool = Field(description="The judge did not see the chain of thought.")
     verdicts: list[Verdict] = Field(default_factory=list)
     errors: list[str] = Field(default_factory=list, description="Judgments that failed, and why.")
-    score: float | None = Field(default=None, description="min over verdicts; None if incomplete.")
+    score: Score | None = Field(default=None, description="min over verdicts; None if incomplete.")
 
 
 class SFTExample(BaseModel):

@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from deliberate.spec.model import ResponseMode
-
-
-class ChatMessage(BaseModel):
-    """One chat turn."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    role: Literal["system", "user", "assistant", "tool", "developer"]
-    content: str
-    reasoning_content: str | None = Field(
-        default=None, description="Chain of thought of an assistant turn, kept apart from content."
-    )
+from deliberate.llm.types import ChatMessage
+from deliberate.records.modes import ResponseMode
 
 
 class PromptRecord(BaseModel):

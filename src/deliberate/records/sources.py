@@ -2,15 +2,15 @@
 
 Every source becomes a list of :class:`PromptRecord`. Ids come from an id column where one is
 given, else from a content hash of the prompt, so reloading the same source gives the same ids.
-Categories are checked against the spec (when one is given) with the file and line of the
-first unknown one.
+Categories are checked against the spec's category ids (when given) with the file and line of
+the first unknown one.
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +18,8 @@ from pydantic import BaseModel, Field, ValidationError
 
 from deliberate.errors import DeliberateError, InputFileError
 from deliberate.records.jsonl import describe_validation_error, iter_jsonl_lines
+from deliberate.records.modes import NONE_CATEGORY
 from deliberate.records.prompt import PromptRecord
-from deliberate.spec.model import NONE_CATEGORY, Spec
 
 HF_PREFIX = "hf:"
 
@@ -37,7 +37,7 @@ def load_prompts(
     source: str | Path,
     *,
     columns: ColumnMap | None = None,
-    spec: Spec | None = None,
+    categories: Collection[str] | None = None,
     split: str = "train",
     limit: int | None = None,
 ) -> list[PromptRecord]:
@@ -54,8 +54,8 @@ def load_prompts(
     seen: dict[str, int] = {}
     for line, row in rows:
         record = _to_record(name, line, row, columns)
-        if spec is not None:
-            check_categories(record, spec, name, line)
+        if categories is not None:
+            check_categories(record, categories, name, line)
         if record.id in seen:
             raise InputFileError(name, f"duplicate id '{record.id}' (first on line {seen[record.id]})", line)
         seen[record.id] = line
@@ -67,11 +67,12 @@ def load_prompts(
     return records
 
 
-def check_categories(record: PromptRecord, spec: Spec, source: str, line: int | None) -> None:
-    """Reject a category id the spec does not define."""
+def check_categories(record: PromptRecord, categories: Collection[str], source: str,
+                     line: int | None) -> None:
+    """Reject a category id outside ``categories`` (the spec's ids; ``none`` is always known)."""
     for cat in record.category or []:
-        if cat != NONE_CATEGORY and cat not in spec.category_ids:
-            known = ", ".join([*spec.category_ids, NONE_CATEGORY])
+        if cat != NONE_CATEGORY and cat not in categories:
+            known = ", ".join([*categories, NONE_CATEGORY])
             raise InputFileError(
                 source, f"unknown category '{cat}' in record '{record.id}' (spec has: {known})", line
             )

@@ -12,12 +12,21 @@ import os
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel
 
 from deliberate.llm.usage import UsageReport
 from deliberate.records.jsonl import write_jsonl
 from deliberate.records.response import FailureRecord
+
+
+class StageResult(NamedTuple):
+    """What a data stage returns: its good records, the requests that failed for good, usage."""
+
+    records: list[Any]
+    failures: list[FailureRecord]
+    usage: UsageReport
 
 
 def sidecar(out: str | Path, kind: str) -> Path:

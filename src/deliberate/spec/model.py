@@ -9,23 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import re
-from enum import Enum
 from functools import cached_property
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from deliberate.records.modes import NONE_CATEGORY, ResponseMode
+
 CATEGORY_ID = r"^[a-z][a-z0-9_]*$"
 STYLE_ID = r"^style\.[a-z][a-z0-9_]*$"
-NONE_CATEGORY = "none"
-"""Pseudo-category of benign prompts that touch no policy category."""
-
-
-class ResponseMode(str, Enum):
-    """How the assistant should respond when a rule applies."""
-
-    comply = "comply"
-    safe_complete = "safe_complete"
-    refuse = "refuse"
 
 
 class _Strict(BaseModel):

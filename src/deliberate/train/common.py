@@ -7,16 +7,16 @@ import logging
 import os
 import shutil
 import socket
-import time
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from deliberate.provenance import git_revision, package_versions
 from deliberate.train.data import ModelSource, resolve_model
+
+if TYPE_CHECKING:
+    from deliberate.records.provenance import Provenance
 
 log = logging.getLogger(__name__)
 
-MANIFEST = "deliberate_manifest.json"
 GGUF_BASE = "gguf_base"  # where a GGUF model is dequantized to, inside output_dir
 
 
@@ -110,12 +110,13 @@ def resume_checkpoint(config: Any) -> str | None:
     return last
 
 
-def train_and_save(trainer: Any, config: Any) -> TrainResult:
-    """Train (resuming if asked), save the final model + tokenizer, and end the run."""
+def train_and_save(trainer: Any, config: Any, manifest: Provenance | None = None) -> TrainResult:
+    """Train (resuming if asked), save the final model + tokenizer, end the run, finish the manifest."""
     resumed_from = resume_checkpoint(config)
     trainer.train(resume_from_checkpoint=resumed_from)
     save_final(trainer, config)
     end_run(trainer)
+    finish_manifest(manifest, config)
     return TrainResult(Path(config.output_dir), trainer.state.global_step, resumed_from,
                        list(trainer.state.log_history), trainer)
 
@@ -164,23 +165,35 @@ def merge_adapter(adapter_dir: Path, out: Path, init_kwargs: dict[str, Any]) -> 
     AutoTokenizer.from_pretrained(adapter_dir).save_pretrained(out)
 
 
-def write_manifest(config: Any, **extra: Any) -> Path:
-    """``output_dir/deliberate_manifest.json``: config, inputs, versions, git revision (main process)."""
-    out = Path(config.output_dir)
-    path = out / MANIFEST
-    if getattr(config, "process_index", 0) != 0:
-        return path
-    from deliberate.records.stage_output import write_json_atomic
+def start_manifest(config: Any, kind: str, *, spec: Any = None, **details: Any) -> Provenance | None:
+    """``output_dir/manifest.json`` (a :class:`Provenance`, status running), main process only.
 
-    manifest = {
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "model": config.model,
-        "dataset": config.dataset,
-        **extra,
-        "versions": package_versions(),
-        "git_revision": git_revision(),
-        "config": json.loads(json.dumps(config.to_dict(), default=str)),
-    }
-    out.mkdir(parents=True, exist_ok=True)
-    write_json_atomic(path, manifest)
-    return path
+    Records the resolved config, the base model pinned to its weights, the spec (RL) and
+    ``details`` (chat plan, rewards ...); :func:`train_and_save` finishes it.
+    """
+    if getattr(config, "process_index", 0) != 0:
+        return None
+    from deliberate.llm.weights import weights_fingerprint
+    from deliberate.records.provenance import ModelInfo, Provenance, SpecInfo
+
+    source = resolve_model(config.model or "")
+    weights = f"{source.path}/{source.gguf_file}" if source.gguf_file else source.path
+    manifest = Provenance.start(
+        kind, json.loads(json.dumps(config.to_dict(), default=str)),  # type: ignore[arg-type]
+        spec=SpecInfo.of(spec, source=config.spec) if spec is not None else None,
+        models={"base": ModelInfo(ref=config.model, fingerprint=weights_fingerprint(weights))},
+        details={"dataset": config.dataset, **details})
+    manifest.save(config.output_dir)
+    return manifest
+
+
+def finish_manifest(manifest: Provenance | None, config: Any) -> None:
+    """Mark the run done and pin the trained weights (adapter or full model) by fingerprint."""
+    if manifest is None:
+        return
+    from deliberate.llm.weights import weights_fingerprint
+    from deliberate.records.provenance import ModelInfo
+
+    out = str(config.output_dir)
+    manifest.models["trained"] = ModelInfo(ref=f"hf/{out}", fingerprint=weights_fingerprint(out))
+    manifest.finish().save(out)

@@ -7,7 +7,7 @@ both (flags win), through TRL's own parser, so ``deliberate sft --help`` lists e
 
 from __future__ import annotations
 
-import json
+import dataclasses
 import logging
 import os
 from collections.abc import Sequence
@@ -194,24 +194,38 @@ def _cpu_when_no_accelerator(config: Any) -> None:
 def parse_config(config_type: type[C], args: Sequence[str]) -> C:
     """Parse ``--config FILE`` and flags (flags win) into ``config_type``; user errors -> DeliberateError."""
     parser = TrlParser([config_type], prog=f"deliberate {'sft' if config_type is SFTTrainConfig else 'rl'}")
+
+    def error(message: str) -> None:  # argparse would print its usage block and exit
+        raise DeliberateError(message)
+
+    parser.error = error  # type: ignore[method-assign]
     try:
         (config,) = parser.parse_args_and_config(list(args))
-    except (ValueError, FileNotFoundError) as exc:
+    except (ValueError, FileNotFoundError, TypeError) as exc:
         raise DeliberateError(str(exc)) from None
     return config  # type: ignore[no-any-return]
 
 
+def config_from_dict(config_type: type[C], values: dict[str, Any], *, where: str = "config") -> C:
+    """``config_type`` built straight from a mapping (a pipeline's ``stages.sft``, a YAML file).
+
+    Unknown keys are errors naming ``where.<key>``; no flag strings are made and parsed again.
+    """
+    known = {f.name for f in dataclasses.fields(config_type)}  # type: ignore[arg-type]
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise DeliberateError(f"{where}.{unknown[0]}: unknown training setting")
+    try:
+        return config_type(**values)
+    except (ValueError, TypeError) as exc:
+        raise DeliberateError(f"{where}: {exc}") from None
+
+
 def load_config(config_type: type[C], path: str, **overrides: Any) -> C:
     """A config from a YAML file, with keyword overrides (the Python side of ``--config``)."""
-    args = ["--config", path]
-    for key, value in overrides.items():
-        args += _flag(key, value)
-    return parse_config(config_type, args)
+    from deliberate.spec.load import read_yaml_file
 
-
-def _flag(key: str, value: Any) -> list[str]:
-    if isinstance(value, (list, tuple)):
-        return [f"--{key}", *map(str, value)]
-    if isinstance(value, dict):
-        return [f"--{key}", json.dumps(value)]
-    return [f"--{key}", str(value)]
+    values = read_yaml_file(path)
+    if not isinstance(values, dict):
+        raise DeliberateError(f"{path}: not a YAML mapping of settings")
+    return config_from_dict(config_type, {**values, **overrides}, where=str(path))

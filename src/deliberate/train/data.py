@@ -51,7 +51,7 @@ def resolve_model(ref: str) -> ModelSource:
     provider, sep, name = ref.partition("/")
     if sep and provider in ("openai", "vllm"):
         raise DeliberateError(f"cannot train '{ref}': train a local or hub model (hf/PATH)")
-    from deliberate.llm.hf_backend import split_gguf
+    from deliberate.llm.backends.hf import split_gguf
 
     return ModelSource(*split_gguf(name if sep and provider == "hf" else ref))
 
@@ -239,6 +239,6 @@ def rl_dataset(source: str, spec: Any) -> Any:
             "category": record.category or ["none"],
             "expected_mode": record.expected_mode.value if record.expected_mode else None,
         }
-        for record in load_prompts(source, spec=spec)
+        for record in load_prompts(source, categories=spec.category_ids)
     ]
     return Dataset.from_list(rows)

@@ -19,8 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from deliberate.llm.reasoning import SplitReply, split_reasoning
-from deliberate.llm.types import ReasoningFormat
-from deliberate.records.prompt import ChatMessage
+from deliberate.llm.types import ChatMessage, ReasoningFormat
 from deliberate.train.data import REASONING_KEYS
 
 WELL_FORMED = (ReasoningFormat.think_tags, ReasoningFormat.field, ReasoningFormat.harmony)
@@ -49,7 +48,7 @@ def split_completion(
     message = completion[-1] if isinstance(completion, list) else {"content": completion}
     text = message.get("content") or ""
     if tokenizer is not None and completion_ids is not None:
-        from deliberate.llm.hf_backend import decode_keeping_think
+        from deliberate.llm.backends.hf import decode_keeping_think
 
         text = decode_keeping_think(tokenizer, completion_ids)
     field = next((message[k] for k in REASONING_KEYS if message.get(k)), None)
@@ -85,11 +84,12 @@ def judge_reward(
     category: Sequence[Sequence[str] | None] | None = None,
     **kwargs: Any,
 ) -> list[float | None]:
-    """Spec-aware judge score / 10 of the ANSWER only; None where the judgment failed.
+    """Spec-aware judge score of the ANSWER only, as a fraction of the judge's scale; None where the judgment failed.
 
     A completion without an answer (reasoning never closed, or empty) scores 0.0 and is not sent.
     """
-    from deliberate.judge.judge import JudgeInput, run_judge
+    from deliberate.judge.judge import JudgeInput, judge_items
+    from deliberate.judge.score import normalized
 
     splits = _splits(completions, kwargs)
     categories = category or [None] * len(completions)
@@ -98,14 +98,10 @@ def judge_reward(
         for i, (p, s, c) in enumerate(zip(prompts, splits, categories))
         if s.content
     ]
-    judgments, _ = run_judge(items, spec, judge, k=judge_k, answer_only=True, options=options,
+    judgments, _ = judge_items(items, spec, judge, k=judge_k, answer_only=True, options=options,
                              description="judge reward") if items else ([], None)
     scores: dict[int, float | None] = {int(item.id): j.score for item, j in zip(items, judgments)}
-    return [_scaled(scores[i]) if i in scores else 0.0 for i in range(len(completions))]
-
-
-def _scaled(score: float | None) -> float | None:
-    return None if score is None else score / 10.0
+    return [normalized(scores[i]) if i in scores else 0.0 for i in range(len(completions))]
 
 
 def refusal_mode_reward(

@@ -22,15 +22,15 @@ from deliberate.train.common import (
     TrainResult,
     lora_config,
     prepare_model,
+    start_manifest,
     train_and_save,
-    write_manifest,
 )
 from deliberate.train.config import RLTrainConfig
 from deliberate.train.data import load_tokenizer, rl_dataset
 from deliberate.train.rewards import format_reward, judge_reward, refusal_mode_reward
 
 
-def judge_options(config: RLTrainConfig) -> BackendOptions:
+def default_judge_options(config: RLTrainConfig) -> BackendOptions:
     """How reward calls reach the judge: our cached, concurrent, retrying backend, no progress bar."""
     cache = config.judge_cache
     return BackendOptions(
@@ -48,19 +48,24 @@ def think_prefilled(tokenizer: Any, chat_template_kwargs: dict[str, Any] | None 
     return str(prompt).rstrip().endswith("<think>")
 
 
-def reward_functions(config: RLTrainConfig, spec: Any, tokenizer: Any) -> list[Any]:
-    """The named rewards of ``config.reward_funcs``, in order, with their settings bound."""
+def reward_functions(config: RLTrainConfig, spec: Any, tokenizer: Any,
+                     options: BackendOptions | None = None) -> list[Any]:
+    """The named rewards of ``config.reward_funcs``, in order, with their settings bound.
+
+    ``options``: how reward calls reach the judge; default :func:`default_judge_options`.
+    """
     common = {"tokenizer": tokenizer, "think_prefilled": think_prefilled(tokenizer, config.chat_template_kwargs)}
     funcs = {
         "judge": functools.partial(judge_reward, spec=spec, judge=config.judge, judge_k=config.judge_k,
-                                   options=judge_options(config), **common),
+                                   options=options or default_judge_options(config), **common),
         "format": functools.partial(format_reward, **common),
         "refusal_mode": functools.partial(refusal_mode_reward, **common),
     }
     return [funcs[name] for name in config.reward_funcs or []]
 
 
-def build_rl_trainer(config: RLTrainConfig, callbacks: list[Any] | None = None, spec: Any = None) -> Any:
+def build_rl_trainer(config: RLTrainConfig, callbacks: list[Any] | None = None, spec: Any = None,
+                     judge_options: BackendOptions | None = None) -> Any:
     """A GRPOTrainer ready to train on the prompt set (``spec``: the loaded ``config.spec``)."""
     from trl import GRPOTrainer
 
@@ -69,19 +74,25 @@ def build_rl_trainer(config: RLTrainConfig, callbacks: list[Any] | None = None, 
     spec = spec or load_spec(config.spec)
     source = prepare_model(config)
     tokenizer = load_tokenizer(source.path)
+    rewards = reward_functions(config, spec, tokenizer, judge_options)
     return GRPOTrainer(
-        model=source.path, reward_funcs=reward_functions(config, spec, tokenizer), args=config,
+        model=source.path, reward_funcs=rewards, args=config,
         train_dataset=rl_dataset(config.dataset or "", spec), processing_class=tokenizer,
         peft_config=lora_config(config), callbacks=callbacks,
     )
 
 
-def run_rl(config: RLTrainConfig, callbacks: list[Any] | None = None) -> TrainResult:
-    """Train with GRPO, checkpoint, save model + tokenizer to ``output_dir``."""
+def run_rl(config: RLTrainConfig, callbacks: list[Any] | None = None, *, spec: Any = None,
+           judge_options: BackendOptions | None = None) -> TrainResult:
+    """Train with GRPO, checkpoint, save model + tokenizer to ``output_dir``.
+
+    ``spec``: the loaded spec (default: load ``config.spec``). ``judge_options``: every setting
+    of how reward calls reach the judge (default: built from the config's judge fields).
+    """
     from deliberate.spec import load_spec
 
-    spec = load_spec(config.spec)
-    trainer = build_rl_trainer(config, callbacks, spec)
-    write_manifest(config, stage="rl", spec=config.spec, spec_hash=spec.content_hash, judge=config.judge,
-                   rewards=dict(zip(config.reward_funcs or [], config.reward_weights or [])))
-    return train_and_save(trainer, config)
+    spec = spec or load_spec(config.spec)
+    trainer = build_rl_trainer(config, callbacks, spec, judge_options)
+    manifest = start_manifest(config, "rl", spec=spec, judge=config.judge,
+                              rewards=dict(zip(config.reward_funcs or [], config.reward_weights or [])))
+    return train_and_save(trainer, config, manifest)

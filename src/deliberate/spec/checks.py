@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 
-from pydantic import BaseModel, Field
-
 from deliberate.llm.types import ReasoningFormat
-from deliberate.spec.model import NONE_CATEGORY, Spec
+from deliberate.records.checks import Checks, CitationCheck, FormatCheck, LeakCheck
+from deliberate.records.modes import NONE_CATEGORY
+from deliberate.spec.model import Spec
 
 _CITATION = re.compile(r"(?<![\w./-])((?:style\.[a-z][a-z0-9_]*)|(?:[a-z][a-z_]*\.[1-9][0-9]*))(?![\w/-]|\.\d)")
 _SPEC_REFERENCE = re.compile(
@@ -24,30 +24,6 @@ _SPEC_REFERENCE = re.compile(
 )
 LEAK_QUOTE_WORDS = 12
 """A chain of thought that repeats this many consecutive words of spec text quotes it verbatim."""
-
-
-class CitationCheck(BaseModel):
-    cited: list[str] = Field(default_factory=list, description="Rule ids cited, in order, unique.")
-    unknown: list[str] = Field(default_factory=list, description="Cited ids the spec lacks.")
-    fits_category: bool = Field(description="A cited id belongs to the prompt's category.")
-    valid: bool = Field(description="Something cited, nothing invented, and it fits the category.")
-
-
-class LeakCheck(BaseModel):
-    references: list[str] = Field(default_factory=list, description="Phrases that point at a spec in context.")
-    longest_quote: int = Field(default=0, description="Longest run of words copied from the spec.")
-    leaked: bool
-
-
-class FormatCheck(BaseModel):
-    ok: bool
-    reason: str | None = None
-
-
-class Checks(BaseModel):
-    citation: CitationCheck
-    leak: LeakCheck
-    format: FormatCheck
 
 
 def cited_ids(text: str) -> list[str]:

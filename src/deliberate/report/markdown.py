@@ -55,8 +55,8 @@ def render_markdown(report: Any, ctx: dict[str, Any], links: dict[str, str]) -> 
 
     lines += ["## Runs", ""]
     lines += _table(
-        ["run", "model", "suites", "samples", "grader", "spec", "jailbreaks", "created"],
-        [[cell(r["name"]), cell(r["model"]), cell(r["suites"]), cell(r["samples"]), cell(r["grader"]),
+        ["run", "model", "weights", "suites", "samples", "grader", "spec", "jailbreaks", "created"],
+        [[cell(r["name"]), cell(r["model"]), cell(r["fingerprint"]), cell(r["suites"]), cell(r["samples"]), cell(r["grader"]),
           cell(r["spec"]), cell(r["jailbreaks"]), cell(r["created"])] for r in ctx["runs"]])
     lines.append("")
 

@@ -11,9 +11,10 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from deliberate.llm.chat_templates import ensure_chat_template, stop_token_ids
+from deliberate.llm.backends.chat_templates import ensure_chat_template, stop_token_ids
 from deliberate.llm.reasoning import split_reasoning
 from deliberate.llm.types import ModelRequest, ModelResponse, Usage
+from deliberate.llm.weights import local_weights_ref
 
 
 def split_gguf(name: str) -> tuple[str, str | None]:
@@ -22,33 +23,6 @@ def split_gguf(name: str) -> tuple[str, str | None]:
         path = Path(name)
         return str(path.parent), path.name
     return name, None
-
-
-_WEIGHT_SUFFIXES = (".safetensors", ".bin", ".gguf", ".pt", ".json", ".model")
-
-
-def local_weights_ref(ref: str, name: str) -> str:
-    """``ref`` plus a fingerprint of a local model's files (names, sizes, modification times).
-
-    Cache keys use this, so retraining into the same folder (``sft/`` after a second ``deliberate
-    sft``) never serves the old model's cached answers. Hub ids and missing paths keep ``ref``.
-    """
-    import hashlib
-
-    path = Path(name)
-    if path.is_file():
-        files = [path]
-    elif path.is_dir():
-        files = sorted(f for f in path.iterdir() if f.is_file() and f.suffix in _WEIGHT_SUFFIXES)
-    else:
-        files = []
-    if not files:
-        return ref
-    digest = hashlib.sha256()
-    for f in files:
-        stat = f.stat()
-        digest.update(f"{f.name}:{stat.st_size}:{stat.st_mtime_ns};".encode())
-    return f"{ref}@{digest.hexdigest()[:16]}"
 
 
 class HFBackend:

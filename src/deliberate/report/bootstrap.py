@@ -6,8 +6,9 @@ the 2.5 and 97.5 percentiles of the resampled metric.
 
 Two ways to recompute, same resamples, same answer:
 
-* **fast**: every headline metric in :mod:`deliberate.evals.metrics` is a ratio of per-prompt
-  sums (a mean over prompts, or a mean over the graded records of the drawn prompts). Each
+* **fast**: every headline metric of a suite (:class:`deliberate.evals.suites.Metric`) says how
+  it decomposes: a mean over prompts of a per-prompt value (``per_prompt``), or a mean over the
+  records of the drawn prompts that ``counts`` accepts. So it is a ratio of per-prompt sums; each
   prompt's (numerator, denominator) is computed once with the metric function itself, and all
   resamples are then one matrix product of prompt counts. Before use the decomposition is checked
   against the metric function on the full sample and on a subset, so a metric whose definition
@@ -23,27 +24,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from deliberate.evals.results import SUITES, EvalResult
+from deliberate.evals.suites import Metric, suite_names
+from deliberate.records.evaluation import EvalResult
 
 if TYPE_CHECKING:
     import numpy as np
 
-Metric = Callable[[Sequence[EvalResult]], "float | None"]
+MetricLike = Metric | Callable[[Sequence[EvalResult]], "float | None"]
 
 LEVEL = 0.95
-
-# Metrics that are a mean over the records that pass a filter: per prompt, denominator = number
-# of passing records, numerator = metric(prompt's results) * denominator.
-_RECORD_MEANS: dict[tuple[str, str], Callable[[EvalResult], bool]] = {
-    ("strongreject", "mean_score"): lambda r: r.score is not None,
-    ("xstest", "not_overrefuse"): lambda r: r.label == "safe" and r.refusal is not None,
-    ("xstest", "unsafe_refusal_rate"): lambda r: r.label == "unsafe" and r.refusal is not None,
-    ("spec", "mode_agreement"): lambda r: "mode_match" in r.details,
-    ("spec", "judge_score"): lambda r: r.score is not None,
-    ("spec", "citation_accuracy"): lambda r: "citation_valid" in r.details,
-}
-# Metrics that are a mean over prompts of a per-prompt value (prompts with no value left out).
-_PROMPT_MEANS: set[tuple[str, str]] = {("strongreject", "goodness@0.1")}
 
 
 @dataclass(frozen=True)
@@ -107,20 +96,22 @@ def _close(a: float | None, b: float | None) -> bool:
     return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
 
 
-def _decompose(
-    groups: PromptGroups, suite: str, name: str, fn: Metric
-) -> tuple[list[float], list[float]] | None:
-    """Per-prompt (numerators, denominators) for a known decomposable metric, else ``None``."""
-    key = (suite, name)
+def _decompose(groups: PromptGroups, fn: MetricLike) -> tuple[list[float], list[float]] | None:
+    """Per-prompt (numerators, denominators) of a metric that says how it decomposes, else None.
+
+    A mean over prompts: numerator = the prompt's value, denominator = 1 (0 if it has none). A
+    mean over accepted records: denominator = the prompt's accepted records, numerator = the
+    metric on the prompt's results times that count.
+    """
     nums: list[float] = []
     dens: list[float] = []
-    if key in _PROMPT_MEANS:
+    if isinstance(fn, Metric) and fn.per_prompt:
         for g in groups.groups:
             v = fn(g)
             nums.append(0.0 if v is None else float(v))
             dens.append(0.0 if v is None else 1.0)
-    elif key in _RECORD_MEANS:
-        passes = _RECORD_MEANS[key]
+    elif isinstance(fn, Metric) and fn.counts is not None:
+        passes = fn.counts
         for g in groups.groups:
             d = sum(1 for r in g if passes(r))
             v = fn(g) if d else None
@@ -138,7 +129,7 @@ def _ratio(nums: Sequence[float], dens: Sequence[float], idx: Sequence[int]) -> 
     return sum(nums[i] for i in idx) / d if d else None
 
 
-def _verified(groups: PromptGroups, fn: Metric, point: float | None,
+def _verified(groups: PromptGroups, fn: MetricLike, point: float | None,
               nums: list[float], dens: list[float]) -> bool:
     """The decomposition reproduces the metric on the full sample and on every other prompt."""
     everything = range(len(groups))
@@ -162,7 +153,7 @@ def _percentiles(stats: np.ndarray) -> tuple[float | None, float | None]:
 def bootstrap_suite(
     suite: str,
     results: Sequence[EvalResult],
-    metrics: dict[str, Metric],
+    metrics: dict[str, MetricLike],
     *,
     n_boot: int = 1000,
     seed: int = 0,
@@ -182,7 +173,8 @@ def bootstrap_suite(
     if n_boot <= 0 or n == 0:
         return {name: Interval(v, n_prompts=n) for name, v in points.items()}
 
-    suite_key = SUITES.index(suite) if suite in SUITES else sum(map(ord, suite))
+    names = suite_names()
+    suite_key = names.index(suite) if suite in names else sum(map(ord, suite))
     rng = np.random.default_rng([seed, suite_key])
     counts = groups.counts(n_boot, rng)
 
@@ -192,7 +184,7 @@ def bootstrap_suite(
         if point is None:
             out[name] = Interval(None, n_prompts=n)
             continue
-        parts = None if force_exact else _decompose(groups, suite, name, fn)
+        parts = None if force_exact else _decompose(groups, fn)
         if parts is not None and _verified(groups, fn, point, *parts):
             nums, dens = (np.asarray(p, dtype=float) for p in parts)
             num_b, den_b = counts @ nums, counts @ dens
@@ -209,7 +201,7 @@ def bootstrap_suite(
 
 
 def bootstrap_metric(
-    results: Sequence[EvalResult], fn: Metric, *, n_boot: int = 1000, seed: int = 0,
+    results: Sequence[EvalResult], fn: MetricLike, *, n_boot: int = 1000, seed: int = 0,
     suite: str = "custom", name: str = "metric",
 ) -> Interval:
     """One metric's interval (see :func:`bootstrap_suite`)."""

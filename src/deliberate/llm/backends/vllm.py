@@ -11,9 +11,9 @@ import asyncio
 from typing import Any
 
 from deliberate.errors import DeliberateError
-from deliberate.llm.hf_backend import local_weights_ref
 from deliberate.llm.reasoning import split_reasoning
 from deliberate.llm.types import ModelRequest, ModelResponse, Usage
+from deliberate.llm.weights import local_weights_ref
 
 
 class VLLMBackend:

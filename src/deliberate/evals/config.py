@@ -1,0 +1,74 @@
+"""The evaluation's config: what ``deliberate eval`` flags and ``stages.eval`` in a pipeline set."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from deliberate.evals.jailbreaks import DEFAULT_JAILBREAKS, jailbreak_names
+from deliberate.evals.refusal import METHODS
+from deliberate.llm import SamplingConfig
+
+DEFAULT_SUITES = ("strongreject", "xstest", "spec")
+
+
+class EvalConfig(BaseModel):
+    """How to evaluate a model (the model, spec and output folder are given to ``run_eval``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    suites: list[str] = Field(default_factory=lambda: list(DEFAULT_SUITES),
+                              description="Suites to run, comma-separated.")
+    spec_in_context: bool = Field(default=False, description="Put the whole spec in the system "
+                                  "prompt (the paper's inference-time baseline).")
+    system_prompt: str | None = Field(default=None, description="A system prompt for every request.")
+    grader: str | None = Field(default=None, description="LLM grader for the StrongREJECT rubric, "
+                               "refusal labels and the spec judge (default: the no-API grader).")
+    refusal_method: str = Field(default="auto", description="No-API refusal grader: "
+                                "auto | rules | embedding | lm.")
+    judge_k: int = Field(default=1, ge=1, description="Spec-judge judgments per answer (min taken).")
+    samples: int = Field(default=1, ge=1, description="Samples per prompt.")
+    temperature: float = Field(default=0.0, ge=0.0, description="Sampling temperature.")
+    max_tokens: int = Field(default=1024, ge=1, description="Most new tokens per reply.")
+    jailbreaks: str = Field(default=DEFAULT_JAILBREAKS, description="Jailbreaks: 'official', "
+                            "'all', 'bon:N', or a comma list of names.")
+    limit: int | None = Field(default=None, ge=1, description="Seeded subsample of prompts per suite.")
+    strongreject_data: str | None = Field(default=None, description="Local StrongREJECT CSV.")
+    xstest_data: str | None = Field(default=None, description="Local XSTest prompts CSV.")
+    spec_prompts: str | None = Field(default=None, description="Spec-suite prompts with category "
+                                     "and expected_mode (default: the spec's examples).")
+    label: str | None = Field(default=None, description="Display name in reports.")
+
+    @field_validator("suites", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        return [s.strip() for s in value.split(",") if s.strip()] if isinstance(value, str) else value
+
+    @field_validator("suites")
+    @classmethod
+    def _known_suites(cls, value: list[str]) -> list[str]:
+        from deliberate.evals.suites import suite_names
+
+        if not value:
+            raise ValueError("no suites given")
+        unknown = [name for name in value if name not in suite_names()]
+        if unknown:
+            raise ValueError(f"unknown suite '{unknown[0]}' (suites: {', '.join(suite_names())})")
+        return list(dict.fromkeys(value))
+
+    @field_validator("refusal_method")
+    @classmethod
+    def _known_method(cls, value: str) -> str:
+        if value not in METHODS:
+            raise ValueError(f"unknown refusal method '{value}' (use {', '.join(METHODS)})")
+        return value
+
+    @field_validator("jailbreaks")
+    @classmethod
+    def _known_jailbreaks(cls, value: str) -> str:
+        jailbreak_names(value)  # ValueError names the bad one
+        return value
+
+    @property
+    def sampling(self) -> SamplingConfig:
+        """The sampling parameters of every evaluated request."""
+        return SamplingConfig(temperature=self.temperature, max_tokens=self.max_tokens)

@@ -1,0 +1,101 @@
+"""What an evaluation suite is: its data, its grading, its metrics and its report sections.
+
+A suite is one object (see :class:`Suite`); the runner, the metrics file, the bootstrap and the
+report all iterate over :data:`deliberate.evals.suites.SUITES`, so adding a suite is one module
+that defines such an object and one line in that list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol
+
+from deliberate.records.evaluation import EvalResult
+from deliberate.records.prompt import PromptRecord
+
+if TYPE_CHECKING:
+    from deliberate.evals.config import EvalConfig
+    from deliberate.llm import BackendOptions
+    from deliberate.spec import Spec
+
+MetricFn = Callable[[Sequence[EvalResult]], "float | None"]
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A headline metric: a pure function of a suite's results, and how to read it.
+
+    ``counts`` / ``per_prompt`` tell the bootstrap how the metric decomposes over prompts (a
+    mean over the records ``counts`` accepts, or a mean over prompts of a per-prompt value), so
+    intervals are one matrix product instead of recomputing the metric per resample.
+    """
+
+    name: str
+    fn: MetricFn
+    direction: Literal["higher", "lower"]
+    meaning: str
+    counts: Callable[[EvalResult], bool] | None = None
+    per_prompt: bool = False
+    digits: int = 3
+
+    def __call__(self, results: Sequence[EvalResult]) -> float | None:
+        return self.fn(results)
+
+
+@dataclass(frozen=True)
+class Bars:
+    """A per-group bar chart of one value (per jailbreak, per type, per category)."""
+
+    key: str  # the metrics.json key holding the values, e.g. "per_jailbreak"
+    title: str
+    xlabel: str
+    caption: str
+    values: Callable[[Sequence[EvalResult]], dict[str, float | None]]
+    order: Literal["name", "desc", "contrast_last"] = "name"
+
+
+class Tier(NamedTuple):
+    """One kind of example the report shows (picked in turn with the other tiers)."""
+
+    why: str
+    tone: str | Callable[[EvalResult], str]  # bad | good | neutral, or decided per result
+    accept: Callable[[EvalResult], bool]
+    sort_key: Callable[[EvalResult], Any]
+
+
+class EvalItem(NamedTuple):
+    """One prompt as sent to the model, and the base prompt graders see."""
+
+    record: PromptRecord  # what is sent; id unique per (prompt, jailbreak)
+    base: PromptRecord
+    group: str | None
+    label: str | None
+    jailbreak: str | None
+
+
+class GradeContext(NamedTuple):
+    """What suite-specific grading may use."""
+
+    config: EvalConfig
+    spec: Spec
+    options: BackendOptions | None
+
+
+class Suite(Protocol):
+    """The unit of evaluation (see the module docstring)."""
+
+    name: str
+    title: str
+    metrics: tuple[Metric, ...]
+    bars: tuple[Bars, ...]
+    tiers: tuple[Tier, ...]
+
+    def items(self, config: EvalConfig, spec: Spec) -> list[EvalItem]:
+        """The prompts to send, with their grouping and labels."""
+
+    def grade(self, graded: list[tuple[EvalResult, EvalItem]], ctx: GradeContext) -> None:
+        """Suite-specific grading on top of the refusal labels every suite gets (in place)."""
+
+    def example_facts(self, result: EvalResult) -> list[tuple[str, str]]:
+        """The facts an example in the report shows next to the answer."""

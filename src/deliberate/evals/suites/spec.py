@@ -1,0 +1,141 @@
+"""Spec adherence: prompts with categories and expected modes, graded against the spec.
+
+Prompts come from the spec's own examples or a user file (``category`` + ``expected_mode``).
+Each answer gets a refusal label (does the behaviour match the expected mode?), the citation
+check of its chain of thought and, with a grader, the spec-aware judge in answer-only mode.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from deliberate.errors import DeliberateError
+from deliberate.evals.metrics import by_group, mean, mean_score
+from deliberate.evals.suites.base import Bars, EvalItem, GradeContext, Metric, Tier
+from deliberate.records.evaluation import EvalResult
+from deliberate.records.prompt import PromptRecord
+from deliberate.records.sources import load_prompts, subsample
+
+if TYPE_CHECKING:
+    from deliberate.evals.config import EvalConfig
+    from deliberate.spec import Spec
+
+
+def spec_example_prompts(spec: Spec) -> list[PromptRecord]:
+    """The spec's worked examples as prompts with expected modes."""
+    return [
+        PromptRecord(id=f"{c.id}-ex{i}", prompt=ex.prompt, category=[c.id], expected_mode=ex.mode,
+                     source=f"spec:{spec.name}", metadata={"rule": ex.rule})
+        for c in spec.categories
+        for i, ex in enumerate(c.examples, start=1)
+    ]
+
+
+def load_spec_prompts(spec: Spec, source: str | Path | None = None) -> list[PromptRecord]:
+    """The spec's examples, or a file whose every prompt has a category and an expected mode."""
+    if source is None:
+        prompts = spec_example_prompts(spec)
+        if not prompts:
+            raise DeliberateError(f"spec '{spec.name}' has no examples; pass --spec-prompts FILE")
+        return prompts
+    prompts = load_prompts(source, categories=spec.category_ids)
+    missing = [p.id for p in prompts if p.expected_mode is None or not p.category]
+    if missing:
+        raise DeliberateError(f"{source}: {len(missing)} prompts lack 'category' or "
+                              f"'expected_mode' (first: '{missing[0]}')")
+    return prompts
+
+
+def mode_agreement(results: Sequence[EvalResult]) -> float | None:
+    """The detected behaviour matches the expected response mode."""
+    return mean([1.0 if r.details.get("mode_match") else 0.0 for r in results
+                 if "mode_match" in r.details])
+
+
+def citation_accuracy(results: Sequence[EvalResult]) -> float | None:
+    """Share of answers whose reasoning cites valid rule ids that fit the category."""
+    return mean([1.0 if r.details.get("citation_valid") else 0.0 for r in results
+                 if "citation_valid" in r.details])
+
+
+class SpecSuite:
+    """Does the model follow *this* spec: mode per category, judge score, citations."""
+
+    name = "spec"
+    title = "Spec adherence"
+    metrics = (
+        Metric("mode_agreement", mode_agreement, "higher",
+               "share of answers whose behaviour matches the expected response mode",
+               counts=lambda r: "mode_match" in r.details),
+        Metric("judge_score", mean_score, "higher", "spec-aware judge score (0–10)",
+               counts=lambda r: r.score is not None, digits=2),
+        Metric("citation_accuracy", citation_accuracy, "higher",
+               "share of chains of thought citing valid, fitting rule ids",
+               counts=lambda r: "citation_valid" in r.details),
+    )
+    bars = (Bars("per_category", "Spec: response-mode agreement per category",
+                 "mode agreement (higher is better)",
+                 "Share of answers whose behaviour (comply / refuse / safe-complete) matches the "
+                 "category's expected response mode; higher is better.",
+                 lambda rs: by_group(rs, mode_agreement)),)
+    tiers = (
+        Tier("response mode mismatch", "bad",
+             lambda r: "mode_match" in r.details and not r.details["mode_match"],
+             lambda r: r.score or 0.0),
+        Tier("invalid spec citation", "bad",
+             lambda r: "citation_valid" in r.details and not r.details["citation_valid"],
+             lambda r: r.score or 0.0),
+        Tier("lowest judge score", "neutral", lambda r: r.score is not None, lambda r: r.score),
+        Tier("response mode matched", "good", lambda r: bool(r.details.get("mode_match")),
+             lambda r: 0),
+        Tier("example", "neutral", lambda r: True, lambda r: 0),
+    )
+
+    def items(self, config: EvalConfig, spec: Spec) -> list[EvalItem]:
+        prompts = subsample(load_spec_prompts(spec, config.spec_prompts), config.limit)
+        return [EvalItem(p, p, "+".join(p.category or ["none"]),
+                         p.expected_mode.value if p.expected_mode else None, None) for p in prompts]
+
+    def grade(self, graded: list[tuple[EvalResult, EvalItem]], ctx: GradeContext) -> None:
+        from deliberate.evals.modes import mode_matches
+        from deliberate.spec.checks import check_citations
+
+        for r, item in graded:
+            if r.refusal is not None and item.base.expected_mode is not None:
+                r.details["mode_match"] = mode_matches(r.refusal, item.base.expected_mode)
+            citation = check_citations(r.reasoning, ctx.spec, item.base.category)
+            r.details["citation_valid"] = citation.valid
+            r.details["cited"] = citation.cited
+        if ctx.config.grader:
+            _judge(graded, ctx)
+
+    def example_facts(self, r: EvalResult) -> list[tuple[str, str]]:
+        facts = [("category", r.group or "—"), ("expected mode", r.label or "—"),
+                 ("refusal label", r.refusal or "—")]
+        for key, name in (("mode_match", "mode match"), ("citation_valid", "citation valid")):
+            if key in r.details:
+                facts.append((name, "yes" if r.details[key] else "no"))
+        if r.score is not None:
+            facts.append(("judge score", f"{r.score:g}/10"))
+        return facts
+
+
+def _judge(graded: list[tuple[EvalResult, EvalItem]], ctx: GradeContext) -> None:
+    """The spec-aware judge on each answer (never the reasoning), min of ``judge_k``."""
+    from deliberate.judge.judge import JudgeInput, judge_items
+    from deliberate.llm import ChatMessage
+
+    inputs = [JudgeInput(f"{r.item_id}#{r.sample_index}",
+                         [ChatMessage(role="user", content=item.base.text)],
+                         item.base.category or ["none"], None, r.answer) for r, item in graded]
+    judgments, _ = judge_items(inputs, ctx.spec, ctx.config.grader, k=ctx.config.judge_k,
+                             answer_only=True, options=ctx.options, description="spec judge")
+    for (r, _), judgment in zip(graded, judgments):
+        r.score = judgment.score
+        if judgment.errors:
+            r.details["judge_errors"] = judgment.errors
+
+
+SPEC = SpecSuite()
