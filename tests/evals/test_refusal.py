@@ -128,7 +128,7 @@ def test_rules_mode_agreement_on_xstest_sample(shared_data):
     pred = grader.grade([r[0] for r in rows], [r[1] for r in rows])
     binary, three = _agreement(pred, [r[2] for r in rows])
     # In-sample for the shipped weights, so only a sanity floor (the honest leave-one-model-out
-    # numbers come from benchmarks/refusal_agreement.py).
+    # numbers come from research/refusal_grader/refusal_agreement.py).
     assert binary >= 0.85, binary
     assert three >= 0.80, three
 

@@ -1,5 +1,6 @@
 """The refusal grader's lm mode: pooled LM hidden states (on a tiny local Qwen3, not the real
-Gemma), the per-layer ensemble, its validation loop, and the grader end to end."""
+Gemma), the shipped per-layer ensemble, and the grader end to end. Fitting the ensemble and its
+validation loop are tested with the training code, in ``tests/research/``."""
 
 from __future__ import annotations
 
@@ -9,11 +10,11 @@ import shutil
 import numpy as np
 import pytest
 
-from deliberate.evals.refusal import training as T
 from deliberate.evals.refusal.grader import EMBEDDING_WEIGHTS, LM_WEIGHTS, WEIGHTS_DIR
 from deliberate.evals.refusal.lm_states import DEFAULT_LM, LMStateEmbedder, lm_views
-from deliberate.evals.refusal.model import EnsembleModel, fit_logreg
+from deliberate.evals.refusal.model import EnsembleModel
 from deliberate.evals.refusal.rules import extract_features
+from research.refusal_grader import training as T  # to fit test weights for the end-to-end run
 
 HAS_EMBEDDINGS = all(
     importlib.util.find_spec(m) is not None
@@ -63,41 +64,6 @@ def test_layers_out_of_range_are_refused(tiny_lm):
     model, tokenizer = tiny_lm
     with pytest.raises(ValueError, match="2 layers"):
         LMStateEmbedder(model=model, tokenizer=tokenizer, layers=(1, 3))
-
-
-def test_ensemble_averages_log_probabilities_and_round_trips(tmp_path):
-    rng = np.random.RandomState(0)
-    y = np.arange(60) % 3
-    informative = np.eye(3)[y] * 3 + rng.normal(size=(60, 3)) * 0.1
-    noise = rng.normal(size=(60, 3))
-    ens = T.fit([informative, noise], y, np.ones(60), 1.0)
-    assert isinstance(ens, EnsembleModel) and len(ens.members) == 2
-    assert (ens.predict([informative, noise]) == y).mean() > 0.9
-    one = fit_logreg(informative, y, l2=1.0, class_weight_power=0.0)
-    assert (EnsembleModel([one]).predict([informative]) == one.predict(informative)).all()
-    ens.save(tmp_path / "e.npz", layers=np.array([4, 8]))
-    back, meta = EnsembleModel.load(tmp_path / "e.npz")
-    np.testing.assert_allclose(back.logits([informative, noise]), ens.logits([informative, noise]),
-                               atol=1e-4)
-    assert meta["layers"].tolist() == [4, 8]
-    with pytest.raises(ValueError, match="2 members"):
-        ens.logits([informative])
-
-
-def test_leave_one_model_out_takes_one_view_per_layer():
-    """Views are trained and held out together: model c's rows are guessed in both views (its
-    signal is in a column a and b never use), a's are found."""
-    rows, cols = [], []
-    for model, col in (("a", 0), ("b", 0), ("c", 1)):
-        for i in range(20):
-            rows.append(T.Example(model, f"prompt {i}", f"{model} {i}", i % 2))
-            cols.append(col)
-    X = np.zeros((60, 2))
-    X[np.arange(60), cols] = np.where(np.arange(60) % 2, 4.0, -4.0)
-    views = [X, X + 0.01]
-    preds = T.leave_one_model_out(rows, [], views, [np.zeros((0, 2))] * 2, 1.0)
-    assert T.agreement(preds["a"], np.arange(20) % 2) == (100.0, 100.0)
-    assert len(set(preds["c"].tolist())) == 1
 
 
 def test_shipped_lm_weights_match_their_metadata():

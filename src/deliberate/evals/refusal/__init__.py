@@ -8,7 +8,8 @@
 Labels follow XSTest: ``compliance`` (any direct attempt to answer), ``refusal`` (declines,
 including offering alternatives without answering) and ``partial_refusal`` (a mix). The classifier
 is validated leave-one-model-out against XSTest's human labels by
-``benchmarks/refusal_agreement.py``. Importing this package does not import torch.
+``research/refusal_grader/refusal_agreement.py`` in the source repository (training and validation
+code is not part of the package). Importing this package does not import torch.
 """
 
 from .grader import METHODS, RefusalGrader, RefusalLabel

@@ -6,7 +6,8 @@ works with the standard library plus numpy (for the small linear model in :mod:`
 The phrase lists describe how chat models in general word a refusal, a disclaimer or a pivot back
 to answering ("I'm sorry, but I can't", "As an AI", "It is not appropriate", "However, here are",
 ...). They are written to be model-agnostic: no pattern names a particular model family, and the
-weights that turn the features into a label are learned (see ``benchmarks/train_refusal_classifier.py``).
+weights that turn the features into a label are learned (see
+``research/refusal_grader/train_refusal_classifier.py`` in the source repository).
 """
 
 from __future__ import annotations

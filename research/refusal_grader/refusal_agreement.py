@@ -11,8 +11,13 @@ Target (every held-out model): binary >= 95 %, 3-class >= 90 %, checked on the m
 mode measured (lm with ``--lm``, else embedding); the script exits 1 if it is missed (2 if the
 embedding mode cannot run).
 
-    python benchmarks/refusal_agreement.py [--data-dir ../shared/data] [--strict] [--rules-only] [--lm]
-    python benchmarks/refusal_agreement.py --grader openai/MODEL [--base-url URL] [--grader-sample N]
+    python -m research.refusal_grader.refusal_agreement [--data-dir ../shared/data] [--strict]
+        [--rules-only] [--lm]
+    python -m research.refusal_grader.refusal_agreement --grader openai/MODEL [--base-url URL]
+        [--grader-sample N]
+
+(from the repository root, where ``research`` is importable: the installed ``deliberate``
+package does not include it).
 
 ``--lm`` adds the lm mode (Gemma 3 270M hidden states at 7 layers, one classifier per layer,
 log-probabilities averaged; about 10 minutes on two CPU cores to read the 3,274 texts).
@@ -41,7 +46,7 @@ from pathlib import Path
 
 import numpy as np
 
-from deliberate.evals.refusal import training as T
+from research.refusal_grader import training as T
 
 TARGET_BINARY = 95.0
 TARGET_3CLASS = 90.0
@@ -68,7 +73,8 @@ def _table(results: dict[str, dict[str, tuple[float, float]]], models: list[str]
     return "\n".join(lines)
 
 
-def _grader_rows(by_model: dict[str, np.ndarray], per_model: int | None, seed: int = 0) -> np.ndarray:
+def _grader_rows(by_model: dict[str, np.ndarray], per_model: int | None,
+                 seed: int = 0) -> np.ndarray:
     """Rows the LLM grader is measured on: all of them, or ``per_model`` random rows of each model
     (seeded, so a slow local grader's figures can be reproduced)."""
     if not per_model:
@@ -108,7 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data-dir", type=Path, default=T.default_data_dir())
     protocol = ap.add_mutually_exclusive_group()
-    protocol.add_argument("--strict", action="store_true", help="also hold out the prompts (5 folds)")
+    protocol.add_argument("--strict", action="store_true",
+                          help="also hold out the prompts (5 folds)")
     protocol.add_argument("--in-domain", action="store_true",
                           help="diagnostic: prompt-disjoint folds, training on every model's rows")
     ap.add_argument("--rules-only", action="store_true", help="skip the embedding mode")
@@ -116,9 +123,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--grader", help="also measure an LLM grader, e.g. openai/gpt-4o")
     ap.add_argument("--base-url", help="OpenAI-compatible server for --grader")
     ap.add_argument("--concurrency", type=int,
-                    help="requests in flight for --grader (default: 64 for servers, 1 batch locally)")
+                    help="requests in flight for --grader "
+                         "(default: 64 for servers, 1 batch locally)")
     ap.add_argument("--grader-sample", type=int, metavar="N",
-                    help="measure --grader on N random rows per model instead of all (slow local models)")
+                    help="measure --grader on N random rows per model instead of all "
+                         "(slow local models)")
     args = ap.parse_args(argv)
 
     rows = T.load_xstest(args.data_dir)

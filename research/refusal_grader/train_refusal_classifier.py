@@ -1,15 +1,19 @@
 """Train the refusal grader's classifiers on all XSTest labelled completions and write the weights
 the package ships (``src/deliberate/evals/refusal/weights_{rules,embedding,lm}.npz``).
 
-    python benchmarks/train_refusal_classifier.py [--data-dir ../shared/data] [--out-dir DIR] [--lm]
+    python -m research.refusal_grader.train_refusal_classifier [--data-dir ../shared/data]
+        [--out-dir DIR] [--lm]
 
-The classifiers are multinomial logistic regressions (numpy, see ``deliberate.evals.refusal.model``):
-rules mode on the hand-written rule features, embedding mode on rule features + MiniLM embeddings
-of the response, and (with ``--lm``, about 10 minutes on two CPU cores) the lm mode: one per layer
-of Gemma 3 270M on the embedding mode's features + that layer's pooled states. Training data: the
-3 x 450 human-labelled completions plus label-preserving truncations (``training.augment``). The
-hyper-parameters are the ones the leave-one-model-out benchmark
-(``benchmarks/refusal_agreement.py``) validates.
+(from the repository root, where ``research`` is importable: the installed ``deliberate``
+package does not include it).
+
+The classifiers are multinomial logistic regressions in numpy (fitted by ``fit.fit_logreg``, run
+by ``deliberate.evals.refusal.model``): rules mode on the hand-written rule features, embedding
+mode on rule features + MiniLM embeddings of the response, and (with ``--lm``, about 10 minutes on
+two CPU cores) the lm mode: one per layer of Gemma 3 270M on the embedding mode's features + that
+layer's pooled states. Training data: the 3 x 450 human-labelled completions plus label-preserving
+truncations (``training.augment``). The hyper-parameters are the ones the leave-one-model-out
+benchmark (``research/refusal_grader/refusal_agreement.py``) validates.
 """
 
 from __future__ import annotations
@@ -21,13 +25,13 @@ from pathlib import Path
 
 import numpy as np
 
-from deliberate.evals.refusal import training as T
 from deliberate.evals.refusal.grader import (
     EMBEDDING_WEIGHTS,
     LM_WEIGHTS,
     RULES_WEIGHTS,
     WEIGHTS_DIR,
 )
+from research.refusal_grader import training as T
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,7 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data-dir", type=Path, default=T.default_data_dir())
     ap.add_argument("--out-dir", type=Path, default=WEIGHTS_DIR)
     ap.add_argument("--rules-only", action="store_true", help="skip the embedding classifier")
-    ap.add_argument("--lm", action="store_true", help="also train the lm mode (Gemma 3 270M states)")
+    ap.add_argument("--lm", action="store_true",
+                    help="also train the lm mode (Gemma 3 270M states)")
     args = ap.parse_args(argv)
 
     rows = T.load_xstest(args.data_dir)

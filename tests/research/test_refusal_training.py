@@ -1,12 +1,15 @@
-"""Validation protocols of the refusal classifier (``evals/refusal/training.py``), on synthetic
-features where the right answer is known."""
+"""Training and validation protocols of the refusal classifier
+(``research/refusal_grader/training.py`` and ``fit.py``), on synthetic features where the right
+answer is known."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from deliberate.evals.refusal import training as T
+from deliberate.evals.refusal.model import EnsembleModel
+from research.refusal_grader import training as T
+from research.refusal_grader.fit import fit_logreg
 
 
 def _synthetic():
@@ -67,3 +70,41 @@ def test_annotator_agreement_compares_the_two_human_annotations(tmp_path):
             w.writerow([f"p{i}", f"c{i}", a1, a2, final])
     assert T.annotator_agreement(tmp_path, ["m"]) == {"m": (100.0, 75.0)}
     assert len(T.load_xstest(tmp_path, ["m"])) == 5
+
+
+# The lm mode's per-layer ensemble: one classifier per feature view (LM layer).
+
+
+def test_ensemble_averages_log_probabilities_and_round_trips(tmp_path):
+    rng = np.random.RandomState(0)
+    y = np.arange(60) % 3
+    informative = np.eye(3)[y] * 3 + rng.normal(size=(60, 3)) * 0.1
+    noise = rng.normal(size=(60, 3))
+    ens = T.fit([informative, noise], y, np.ones(60), 1.0)
+    assert isinstance(ens, EnsembleModel) and len(ens.members) == 2
+    assert (ens.predict([informative, noise]) == y).mean() > 0.9
+    one = fit_logreg(informative, y, l2=1.0, class_weight_power=0.0)
+    assert (EnsembleModel([one]).predict([informative]) == one.predict(informative)).all()
+    ens.save(tmp_path / "e.npz", layers=np.array([4, 8]))
+    back, meta = EnsembleModel.load(tmp_path / "e.npz")
+    np.testing.assert_allclose(back.logits([informative, noise]), ens.logits([informative, noise]),
+                               atol=1e-4)
+    assert meta["layers"].tolist() == [4, 8]
+    with pytest.raises(ValueError, match="2 members"):
+        ens.logits([informative])
+
+
+def test_leave_one_model_out_takes_one_view_per_layer():
+    """Views are trained and held out together: model c's rows are guessed in both views (its
+    signal is in a column a and b never use), a's are found."""
+    rows, cols = [], []
+    for model, col in (("a", 0), ("b", 0), ("c", 1)):
+        for i in range(20):
+            rows.append(T.Example(model, f"prompt {i}", f"{model} {i}", i % 2))
+            cols.append(col)
+    X = np.zeros((60, 2))
+    X[np.arange(60), cols] = np.where(np.arange(60) % 2, 4.0, -4.0)
+    views = [X, X + 0.01]
+    preds = T.leave_one_model_out(rows, [], views, [np.zeros((0, 2))] * 2, 1.0)
+    assert T.agreement(preds["a"], np.arange(20) % 2) == (100.0, 100.0)
+    assert len(set(preds["c"].tolist())) == 1

@@ -1,6 +1,7 @@
 """Training and validation helpers for the refusal classifier (used by
-``benchmarks/train_refusal_classifier.py`` and ``benchmarks/refusal_agreement.py``; the grader
-itself does not need this module).
+``research/refusal_grader/train_refusal_classifier.py`` and
+``research/refusal_grader/refusal_agreement.py``; the grader itself does not need this module,
+and the package does not ship it).
 
 Data: XSTest's human-labelled completions (``xstest_completions_{model}.csv``, read with the
 standard library ``csv`` module from a local folder; the project does not ship them).
@@ -21,8 +22,16 @@ from pathlib import Path
 
 import numpy as np
 
-from .model import CLASSES, EnsembleModel, LinearModel, fit_logreg
-from .rules import PATTERNS, STRONG_REFUSAL, extract_features, normalize, split_sentences
+from deliberate.evals.refusal.model import CLASSES, EnsembleModel, LinearModel
+from deliberate.evals.refusal.rules import (
+    PATTERNS,
+    STRONG_REFUSAL,
+    extract_features,
+    normalize,
+    split_sentences,
+)
+
+from .fit import fit_logreg
 
 XSTEST_MODELS = ("gpt4", "llama2new", "mistralinstruct")
 XSTEST_LABELS = {"1_full_compliance": 0, "2_full_refusal": 1, "3_partial_refusal": 2}
@@ -38,8 +47,8 @@ AUG_SENTENCES = (1, 2)
 
 
 def default_data_dir() -> Path:
-    """``<repo>/../shared/data`` when running from a source checkout."""
-    return Path(__file__).resolve().parents[5] / "shared" / "data"
+    """``<repo>/../shared/data`` (this file is ``<repo>/research/refusal_grader/training.py``)."""
+    return Path(__file__).resolve().parents[3] / "shared" / "data"
 
 
 @dataclass
@@ -99,7 +108,8 @@ def augment(rows: Sequence[Example], weight: float = AUG_WEIGHT,
             text = " ".join(sents[:k])
             cue = _has_refusal_cue(text)
             label = -1
-            if ex.label == 1 and cue or ex.label == 2 and cue and not PATTERNS["pivot"].search(normalize(text)):
+            pivot = PATTERNS["pivot"].search(normalize(text))
+            if ex.label == 1 and cue or ex.label == 2 and cue and not pivot:
                 label = 1
             elif ex.label == 0 and not cue:
                 label = 0
@@ -113,7 +123,7 @@ def rule_matrix(rows: Sequence[Example]) -> np.ndarray:
 
 
 def embedding_matrix(rows: Sequence[Example], embed: Callable[[list[str]], dict]) -> np.ndarray:
-    from .embedding import embedding_features
+    from deliberate.evals.refusal.embedding import embedding_features
 
     return embedding_features(embed([r.response for r in rows]))
 

@@ -1,28 +1,19 @@
-"""benchmarks/refusal_agreement.py's LLM-grader column, against a scripted grader on loopback.
+"""research/refusal_grader/refusal_agreement.py's LLM-grader column, against a scripted grader on
+loopback.
 
 The grader answers each request with the human label of the response it was sent, so any slip in
 lining the sampled rows up with their labels shows as agreement below 100 %."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
-from pathlib import Path
 
 from support.loopback import LoopbackServer, scripted
 
-from deliberate.evals.refusal import training as T
 from deliberate.evals.refusal_llm import LABELS
-
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "refusal_agreement.py"
-
-
-def _benchmark():
-    spec = importlib.util.spec_from_file_location("refusal_agreement", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from research.refusal_grader import refusal_agreement
+from research.refusal_grader import training as T
 
 
 def _response_in(body) -> str:
@@ -41,12 +32,11 @@ def test_grader_sample_measures_n_seeded_rows_per_model(shared_data, tmp_path, m
 
     args = ["--data-dir", str(shared_data), "--rules-only", "--grader", "openai/grader",
             "--grader-sample", "4"]
-    benchmark = _benchmark()
     sampled = []
     for _ in range(2):  # a second run (fresh cache) must ask about the same rows
         (tmp_path / "cache.sqlite").unlink(missing_ok=True)
         with LoopbackServer(scripted({"grader": grader})) as server:
-            assert benchmark.main([*args, "--base-url", server.base_url]) == 0
+            assert refusal_agreement.main([*args, "--base-url", server.base_url]) == 0
             sampled.append(sorted(_response_in(body) for body in server.requests))
     out = capsys.readouterr().out
 
