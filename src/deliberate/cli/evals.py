@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from deliberate.cli.common import model_command
+from deliberate.evals.jailbreaks.catalog import DEFAULT_JAILBREAKS
 from deliberate.llm.options import BackendOptions
 
 grade_app = typer.Typer(help="Grade existing responses without running a model.", no_args_is_help=True)
@@ -25,7 +26,8 @@ def eval_command(
     samples: int = typer.Option(1, "--samples", "-k", min=1, help="Samples per prompt."),
     temperature: float = typer.Option(0.0, "--temperature", help="Sampling temperature."),
     max_tokens: int = typer.Option(1024, "--max-tokens", help="Most new tokens per reply."),
-    jailbreaks: str = typer.Option("all", "--jailbreaks", help="'all', 'bon:N', or a comma list."),
+    jailbreaks: str = typer.Option(DEFAULT_JAILBREAKS, "--jailbreaks",
+                                  help="'official', 'all', 'bon:N', or a comma list."),
     limit: int | None = typer.Option(None, "--limit", min=1, help="Seeded subsample of prompts per suite."),
     strongreject_data: str | None = typer.Option(None, "--strongreject-data", help="Local StrongREJECT CSV."),
     xstest_data: str | None = typer.Option(None, "--xstest-data", help="Local XSTest prompts CSV."),

@@ -13,12 +13,11 @@ from typing import Any, NamedTuple
 from pydantic import BaseModel, Field
 
 from deliberate.errors import DeliberateError
+from deliberate.evals.jailbreaks.catalog import DEFAULT_JAILBREAKS
 from deliberate.evals.results import SUITES, EvalManifest
 from deliberate.llm import BackendOptions, GenerateConfig
 from deliberate.provenance import package_versions
 from deliberate.records.prompt import PromptRecord
-
-DEFAULT_JAILBREAKS = "all"
 
 
 class EvalConfig(BaseModel):
@@ -35,7 +34,7 @@ class EvalConfig(BaseModel):
     judge_k: int = Field(default=1, ge=1, description="Spec-judge samples per answer (min aggregated).")
     samples: int = Field(default=1, ge=1, description="Samples per prompt.")
     sampling: GenerateConfig = Field(default_factory=lambda: GenerateConfig(temperature=0.0, max_tokens=1024))
-    jailbreaks: str = Field(default=DEFAULT_JAILBREAKS, description="'all', 'bon:N', or a comma list.")
+    jailbreaks: str = Field(default=DEFAULT_JAILBREAKS, description="'official', 'all', 'bon:N', or a comma list.")
     limit: int | None = Field(default=None, ge=1, description="Seeded subsample of prompts per suite.")
     strongreject_data: str | None = Field(default=None, description="Local StrongREJECT CSV.")
     xstest_data: str | None = Field(default=None, description="Local XSTest prompts CSV.")
