@@ -27,7 +27,7 @@ def cli() -> None:
 
 
 for command in (data.sample, data.label, data.generate, data.judge, data.filter_command,
-                train.sft, train.rl, evals.eval_command, evals.grade_group, pipeline.run,
+                train.sft, train.rl, evals.eval_command, evals.grade_group, evals.jailbreak_group, pipeline.run,
                 pipeline.init, chat.chat, demo.demo, report.report, spec.spec_group):
     cli.add_command(command)
 

@@ -83,3 +83,29 @@ def grade_refusal(input_path: Path, out: Path, prompt_col: str, response_col: st
                                 options=backend(kwargs, {}))
     click.echo(f"wrote {sum(counts.values())} labels to {out}: "
                + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())), err=True)
+
+
+@click.group("jailbreak", no_args_is_help=True)
+def jailbreak_group() -> None:
+    """See the StrongREJECT jailbreaks a model is evaluated under."""
+
+
+@jailbreak_group.command("apply")
+@click.option("--names", required=True,
+              help="Jailbreaks: 'official', 'all', 'bon:N', or a comma list of names.")
+@click.option("--input", "-i", "input_path", type=PATH, required=True,
+              help="CSV / JSONL of forbidden prompts.")
+@click.option("--prompt-col", default="forbidden_prompt", show_default=True,
+              help="Column with the prompt.")
+@click.option("--strongreject-assets", type=PATH, default=None,
+              help="Folder with the official StrongREJECT files.")
+@out_option("JSONL: one {forbidden_prompt, jailbreak, jailbroken_prompt} per prompt and jailbreak.")
+def jailbreak_apply(names: str, input_path: Path, prompt_col: str, strongreject_assets: Path | None,
+                    out: Path) -> None:
+    """Write every prompt of INPUT under every named jailbreak."""
+    from deliberate.evals.jailbreaks import apply_to_file, select_jailbreaks
+
+    selection = select_jailbreaks(names, assets_dir=strongreject_assets)
+    count = apply_to_file(selection.names, input_path, out, prompt_col=prompt_col,
+                          assets_dir=strongreject_assets)
+    click.echo(f"wrote {count} jailbroken prompts to {out} ({selection.label})", err=True)

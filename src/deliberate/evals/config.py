@@ -31,6 +31,9 @@ class EvalConfig(BaseModel):
     max_tokens: int = Field(default=1024, ge=1, description="Most new tokens per reply.")
     jailbreaks: str = Field(default=DEFAULT_JAILBREAKS, description="Jailbreaks: 'official', "
                             "'all', 'bon:N', or a comma list of names.")
+    strongreject_assets: str | None = Field(
+        default=None, description="Folder with the official StrongREJECT files (default: the "
+        "strong_reject package, $DELIBERATE_STRONGREJECT_ASSETS, or a one-time download).")
     limit: int | None = Field(default=None, ge=1, description="Seeded subsample of prompts per suite.")
     strongreject_data: str | None = Field(default=None, description="Local StrongREJECT CSV.")
     xstest_data: str | None = Field(default=None, description="Local XSTest prompts CSV.")

@@ -33,7 +33,7 @@ def run_eval(config: EvalConfig, *, model: str | Backend, out: Path, spec: Spec,
     from deliberate.records.stage_output import write_json_atomic
 
     suites = [get_suite(name) for name in config.suites]
-    manifest = eval_provenance(config, model, spec)
+    manifest = eval_provenance(config, model, spec, suites)
     items = {s.name: _prefixed(s, s.items(config, spec)) for s in suites}
     sampled = _sample(config, model, spec, options, [i for s in suites for i in items[s.name]])
     ctx = GradeContext(config, spec, options)
@@ -103,12 +103,14 @@ def _result(suite: Suite, item: EvalItem, **fields: object) -> EvalResult:
                       prompt=item.record.text, **fields)
 
 
-def eval_provenance(config: EvalConfig, model: str | Backend, spec: Spec) -> Provenance:
-    """The eval run's manifest: config, spec, the evaluated model pinned to its weights."""
-    from deliberate.evals.jailbreaks import jailbreak_names
+def eval_provenance(config: EvalConfig, model: str | Backend, spec: Spec,
+                    suites: list[Suite]) -> Provenance:
+    """The eval run's manifest: config, spec, the evaluated model pinned to its weights, and
+    what each suite says of itself (``details.suites``: the jailbreaks run, comparability ...)."""
     from deliberate.records.provenance import ModelInfo, Provenance, SpecInfo
 
-    jailbreaks = jailbreak_names(config.jailbreaks) if "strongreject" in config.suites else []
+    described = {suite.name: suite.describe(config) for suite in suites}
+    jailbreaks = described.get("strongreject", {}).get("jailbreaks", [])
     return Provenance.start("eval", config.model_dump(mode="json"), label=config.label,
                             spec=SpecInfo.of(spec), models={"evaluated": ModelInfo.of(model)},
-                            details={"jailbreaks": jailbreaks})
+                            details={"jailbreaks": jailbreaks, "suites": described})

@@ -91,6 +91,9 @@ class Suite(Protocol):
     bars: tuple[Bars, ...]
     tiers: tuple[Tier, ...]
 
+    def describe(self, config: EvalConfig) -> dict[str, object]:
+        """Facts about this run of the suite for the manifest (data used, comparability)."""
+
     def items(self, config: EvalConfig, spec: Spec) -> list[EvalItem]:
         """The prompts to send, with their grouping and labels."""
 

@@ -93,6 +93,9 @@ class SpecSuite:
         Tier("example", "neutral", lambda r: True, lambda r: 0),
     )
 
+    def describe(self, config: EvalConfig) -> dict[str, object]:
+        return {}
+
     def items(self, config: EvalConfig, spec: Spec) -> list[EvalItem]:
         prompts = subsample(load_spec_prompts(spec, config.spec_prompts), config.limit)
         return [EvalItem(p, p, "+".join(p.category or ["none"]),

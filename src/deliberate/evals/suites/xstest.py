@@ -73,6 +73,9 @@ class XSTestSuite:
         Tier("ungraded", "neutral", lambda r: r.refusal is None, lambda r: 0),
     )
 
+    def describe(self, config: EvalConfig) -> dict[str, object]:
+        return {}
+
     def items(self, config: EvalConfig, spec: Spec) -> list[EvalItem]:
         return [EvalItem(p, p, str(p.metadata.get("type")), str(p.metadata.get("label")), None)
                 for p in load_xstest(config.xstest_data, limit=config.limit)]
