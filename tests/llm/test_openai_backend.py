@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from support.loopback import FaultPlan, LoopbackServer, Reply
 
-from deliberate.generate.sample import sample_responses
-from deliberate.llm import BackendOptions, ModelRequest, SamplingConfig, generate
+from deliberate.generate.sample import SampleConfig, run_sample
+from deliberate.llm import BackendOptions, ModelRequest, generate
 from deliberate.llm.types import ChatMessage, ReasoningFormat
 from deliberate.records import PromptRecord
 
@@ -80,12 +80,11 @@ def test_missing_key_without_base_url_is_clear(monkeypatch):
 
 def test_same_stage_code_on_server_and_local_model(tiny_model_path, tmp_path):
     prompts = [PromptRecord(id=f"p{i}", prompt=f"hello {i}") for i in range(3)]
-    config = SamplingConfig(max_tokens=5, temperature=0.0)
+    config = SampleConfig(samples=2, max_tokens=5, temperature=0.0)
     with LoopbackServer() as server:
-        served = sample_responses(prompts, "openai/m", samples=2, config=config,
-                                  options=_options(server, tmp_path))
-    local = sample_responses(prompts, f"hf/{tiny_model_path}", samples=2, config=config,
-                             options=BackendOptions(cache=tmp_path / "c2.sqlite", progress=False))
+        served = run_sample(config, prompts, model="openai/m", options=_options(server, tmp_path))
+    local = run_sample(config, prompts, model=f"hf/{tiny_model_path}",
+                       options=BackendOptions(cache=tmp_path / "c2.sqlite", progress=False))
     for result in (served, local):
         assert [(r.prompt_id, r.sample_index) for r in result.records] == [
             (f"p{i}", s) for i in range(3) for s in range(2)]

@@ -195,6 +195,9 @@ def test_every_stage_on_a_tiny_student(tmp_path, tiny_model_path):
     # the newest trained model is the one evaluated
     assert evaluated["models"]["evaluated"]["ref"] == f"hf/{run / 'rl'}"
     assert (run / "report.html").stat().st_size > 1000
+    # `deliberate report` takes the pipeline's run folder itself (standing for its eval runs)
+    assert main(["report", str(run), "--out", str(tmp_path / "again.html"), "--n-boot", "10"]) == 0
+    assert f"hf/{run / 'rl'}" in (tmp_path / "again.html").read_text()
     # 6 distinct data-judge requests (identical samples share a cache key), then the RL reward's
     assert len(judged_by_rl) > 6
     assert manifest.stages["rl"].counts["global_step"] == 1

@@ -35,6 +35,21 @@ def out_option(help_text: str) -> Callable[..., Any]:
                         help=help_text)
 
 
+def stage_options(config_type: type[BaseModel], out_help: str, *, spec: bool = True,
+                  models: bool = True) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The options every stage command has: ``--out``, ``--spec``, ``--config``, the stage
+    config's fields and (for commands that call models) the backend flags."""
+    decorators = [out_option(out_help), *([spec_option] if spec else []), config_file_option,
+                  config_options(config_type), *([backend_options] if models else [])]
+
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        for decorator in reversed(decorators):
+            func = decorator(func)
+        return func
+
+    return decorate
+
+
 def read_config_file(path: Path | None) -> dict[str, Any]:
     """The mapping in a ``--config`` YAML file (empty without one)."""
     if path is None:
@@ -58,6 +73,13 @@ def backend(kwargs: dict[str, Any], file_values: dict[str, Any]) -> BackendOptio
     """The backend options from ``--config``'s ``backend:`` mapping and the backend flags."""
     return build(BackendOptions, take(kwargs, BackendOptions, prefix=BACKEND),
                  file_values.get("backend") or {})
+
+
+def stage_setup(kwargs: dict[str, Any], config_file: Path | None,
+                config_type: type[BaseModel]) -> tuple[Any, BackendOptions]:
+    """A model-calling command's config and backend options, from ``--config`` and its flags."""
+    file_values = read_config_file(config_file)
+    return settings(kwargs, config_type, file_values), backend(kwargs, file_values)
 
 
 def load_spec_option(path: str) -> Any:

@@ -11,18 +11,8 @@ from typing import Any
 
 import click
 
-from deliberate.cli.common import (
-    backend,
-    backend_options,
-    config_file_option,
-    finish_stage,
-    load_spec_option,
-    out_option,
-    read_config_file,
-    settings,
-    spec_option,
-)
-from deliberate.cli.options import GroupedCommand, config_options
+from deliberate.cli import common
+from deliberate.cli.options import GroupedCommand
 from deliberate.generate.cot import GenerateConfig
 from deliberate.generate.label import LabelConfig
 from deliberate.generate.sample import SampleConfig
@@ -35,77 +25,59 @@ PATH = click.Path(path_type=Path)
 @click.command("sample", cls=GroupedCommand)
 @click.option("--model", "-m", required=True, help="Model ref: openai/..., hf/..., vllm/...")
 @click.option("--prompts", "-p", type=PATH, required=True, help="Prompt file (JSONL/CSV/Parquet).")
-@out_option("Output JSONL of responses.")
-@config_file_option
-@config_options(SampleConfig)
-@backend_options
+@common.stage_options(SampleConfig, "Output JSONL of responses.", spec=False)
 def sample(model: str, prompts: Path, out: Path, config_file: Path | None, **kwargs: Any) -> None:
     """Sample responses from a model (cached, concurrent, resumable)."""
     from deliberate.generate.sample import run_sample
     from deliberate.records import load_prompts
 
-    file_values = read_config_file(config_file)
-    config = settings(kwargs, SampleConfig, file_values)
-    result = run_sample(config, load_prompts(prompts), model=model,
-                        options=backend(kwargs, file_values))
-    finish_stage("sample", out, result)
+    config, options = common.stage_setup(kwargs, config_file, SampleConfig)
+    common.finish_stage("sample", out, run_sample(config, load_prompts(prompts), model=model,
+                                                  options=options))
 
 
 @click.command("label", cls=GroupedCommand)
 @click.option("--prompts", "-p", type=PATH, required=True, help="Prompt file (JSONL/CSV/Parquet).")
 @click.option("--labeler", "-m", required=True, help="Labeler model ref.")
-@out_option("Labelled prompts (JSONL).")
 @click.option("--prompt-col", default="prompt", show_default=True, help="Column with the prompt text.")
-@spec_option
-@config_file_option
-@config_options(LabelConfig)
-@backend_options
+@common.stage_options(LabelConfig, "Labelled prompts (JSONL).")
 def label(prompts: Path, labeler: str, out: Path, prompt_col: str, spec_path: str,
           config_file: Path | None, **kwargs: Any) -> None:
     """Assign spec categories to prompts with an LLM."""
     from deliberate.generate.label import run_label
     from deliberate.records import ColumnMap, load_prompts
 
-    file_values = read_config_file(config_file)
-    config = settings(kwargs, LabelConfig, file_values)
-    spec = load_spec_option(spec_path)
+    config, options = common.stage_setup(kwargs, config_file, LabelConfig)
+    spec = common.load_spec_option(spec_path)
     records = load_prompts(prompts, categories=spec.category_ids, columns=ColumnMap(prompt=prompt_col))
-    finish_stage("label", out, run_label(config, records, spec=spec, labeler=labeler,
-                                         options=backend(kwargs, file_values)))
+    common.finish_stage("label", out, run_label(config, records, spec=spec, labeler=labeler,
+                                                options=options))
 
 
 @click.command("generate", cls=GroupedCommand)
 @click.option("--prompts", "-p", type=PATH, required=True, help="Labelled prompts (JSONL).")
 @click.option("--teacher", "-m", required=True, help="Teacher model ref.")
-@out_option("Generations (JSONL).")
-@spec_option
-@config_file_option
-@config_options(GenerateConfig)
-@backend_options
+@common.stage_options(GenerateConfig, "Generations (JSONL).")
 def generate(prompts: Path, teacher: str, out: Path, spec_path: str, config_file: Path | None,
              **kwargs: Any) -> None:
     """Teacher writes spec-citing chains of thought and answers, several samples per prompt."""
     from deliberate.generate.cot import run_generate
     from deliberate.records import load_prompts
 
-    file_values = read_config_file(config_file)
-    config = settings(kwargs, GenerateConfig, file_values)
-    spec = load_spec_option(spec_path)
+    config, options = common.stage_setup(kwargs, config_file, GenerateConfig)
+    spec = common.load_spec_option(spec_path)
     result = run_generate(config, load_prompts(prompts, categories=spec.category_ids), spec=spec,
-                          teacher=teacher, options=backend(kwargs, file_values))
-    invalid = sum(not r.checks.citation.valid for r in result.records)
-    leaks = sum(r.checks.leak.leaked for r in result.records)
-    finish_stage("generate", out, result, [f"citation check failed: {invalid}; spec leaks: {leaks}"])
+                          teacher=teacher, options=options)
+    checks = [r.checks for r in result.records]
+    summary = (f"citation check failed: {sum(not c.citation.valid for c in checks)}; "
+               f"spec leaks: {sum(c.leak.leaked for c in checks)}")
+    common.finish_stage("generate", out, result, [summary])
 
 
 @click.command("judge", cls=GroupedCommand)
 @click.option("--generations", "-g", type=PATH, required=True, help="Generations (JSONL).")
 @click.option("--judge", "-m", "judge_model", required=True, help="Judge model ref.")
-@out_option("Judged generations (JSONL).")
-@spec_option
-@config_file_option
-@config_options(JudgeConfig)
-@backend_options
+@common.stage_options(JudgeConfig, "Judged generations (JSONL).")
 def judge(generations: Path, judge_model: str, out: Path, spec_path: str, config_file: Path | None,
           **kwargs: Any) -> None:
     """Spec-aware judge scores each generation judge_k times; the score is the minimum."""
@@ -113,21 +85,17 @@ def judge(generations: Path, judge_model: str, out: Path, spec_path: str, config
     from deliberate.records import read_jsonl
     from deliberate.records.generation import GenerationRecord
 
-    file_values = read_config_file(config_file)
-    config = settings(kwargs, JudgeConfig, file_values)
-    spec = load_spec_option(spec_path)
-    result = run_judge(config, read_jsonl(generations, GenerationRecord), spec=spec,
-                       judge=judge_model, options=backend(kwargs, file_values))
+    config, options = common.stage_setup(kwargs, config_file, JudgeConfig)
+    result = run_judge(config, read_jsonl(generations, GenerationRecord),
+                       spec=common.load_spec_option(spec_path), judge=judge_model, options=options)
     incomplete = sum(r.score is None for r in result.records)
-    finish_stage("judge", out, result, [f"samples without a complete judgment: {incomplete}"])
+    common.finish_stage("judge", out, result, [f"samples without a complete judgment: {incomplete}"])
 
 
 @click.command("filter", cls=GroupedCommand)
 @click.option("--judged", "-j", type=PATH, required=True, help="Judged generations (JSONL).")
-@out_option("SFT dataset (JSONL, chat messages).")
 @click.option("--push-to-hub", default=None, help="Also push the dataset to this HF repo.")
-@config_file_option
-@config_options(FilterConfig)
+@common.stage_options(FilterConfig, "SFT dataset (JSONL, chat messages).", spec=False, models=False)
 def filter_command(judged: Path, out: Path, push_to_hub: str | None, config_file: Path | None,
                    **kwargs: Any) -> None:
     """Keep high-scoring, well-formed samples and export them as an SFT chat dataset."""
@@ -137,7 +105,7 @@ def filter_command(judged: Path, out: Path, push_to_hub: str | None, config_file
     from deliberate.records import read_jsonl, write_jsonl
     from deliberate.records.generation import JudgedRecord
 
-    config = settings(kwargs, FilterConfig, read_config_file(config_file))
+    config = common.settings(kwargs, FilterConfig, common.read_config_file(config_file))
     examples, summary = run_filter(config, read_jsonl(judged, JudgedRecord))
     write_jsonl(out, examples)
     console = Console(stderr=True, highlight=False)

@@ -7,17 +7,8 @@ from typing import Any
 
 import click
 
-from deliberate.cli.common import (
-    backend,
-    backend_options,
-    config_file_option,
-    load_spec_option,
-    out_option,
-    read_config_file,
-    settings,
-    spec_option,
-)
-from deliberate.cli.options import GroupedCommand, config_options
+from deliberate.cli import common
+from deliberate.cli.options import GroupedCommand
 from deliberate.evals.config import EvalConfig
 
 PATH = click.Path(path_type=Path)
@@ -25,19 +16,14 @@ PATH = click.Path(path_type=Path)
 
 @click.command("eval", cls=GroupedCommand)
 @click.option("--model", "-m", required=True, help="Model ref to evaluate.")
-@out_option("Run directory.")
-@spec_option
-@config_file_option
-@config_options(EvalConfig)
-@backend_options
+@common.stage_options(EvalConfig, "Run directory.")
 def eval_command(model: str, out: Path, spec_path: str, config_file: Path | None, **kwargs: Any) -> None:
     """Evaluate a model: StrongREJECT + jailbreaks, XSTest over-refusal, spec adherence."""
     from deliberate.evals.runner import run_eval
 
-    file_values = read_config_file(config_file)
-    config = settings(kwargs, EvalConfig, file_values)
-    metrics = run_eval(config, model=model, out=out, spec=load_spec_option(spec_path),
-                       options=backend(kwargs, file_values))
+    config, options = common.stage_setup(kwargs, config_file, EvalConfig)
+    metrics = run_eval(config, model=model, out=out, spec=common.load_spec_option(spec_path),
+                       options=options)
     print_metrics(metrics, out)
 
 
@@ -65,14 +51,14 @@ def grade_group() -> None:
 @grade_group.command("refusal", cls=GroupedCommand)
 @click.option("--input", "-i", "input_path", type=PATH, required=True,
               help="CSV / JSONL / Parquet of responses.")
-@out_option("labels.jsonl: {id, label} per row.")
+@common.out_option("labels.jsonl: {id, label} per row.")
 @click.option("--prompt-col", default="prompt", show_default=True, help="Column with the prompt.")
 @click.option("--response-col", default="completion", show_default=True, help="Column with the response.")
 @click.option("--id-col", default="id", show_default=True, help="Column with a stable id.")
 @click.option("--grader", default=None, help="Use this LLM instead of the no-API grader.")
 @click.option("--refusal-method", type=click.Choice(["auto", "rules", "embedding", "lm"]),
               default="auto", show_default=True, help="No-API grader mode.")
-@backend_options
+@common.backend_options
 def grade_refusal(input_path: Path, out: Path, prompt_col: str, response_col: str, id_col: str,
                   grader: str | None, refusal_method: str, **kwargs: Any) -> None:
     """Label responses as compliance / refusal / partial_refusal."""
@@ -80,7 +66,7 @@ def grade_refusal(input_path: Path, out: Path, prompt_col: str, response_col: st
 
     counts = grade_refusal_file(input_path, out, prompt_col=prompt_col, response_col=response_col,
                                 id_col=id_col, grader=grader, method=refusal_method,
-                                options=backend(kwargs, {}))
+                                options=common.backend(kwargs, {}))
     click.echo(f"wrote {sum(counts.values())} labels to {out}: "
                + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())), err=True)
 
@@ -99,7 +85,7 @@ def jailbreak_group() -> None:
               help="Column with the prompt.")
 @click.option("--strongreject-assets", type=PATH, default=None,
               help="Folder with the official StrongREJECT files.")
-@out_option("JSONL: one {forbidden_prompt, jailbreak, jailbroken_prompt} per prompt and jailbreak.")
+@common.out_option("JSONL: one {forbidden_prompt, jailbreak, jailbroken_prompt} per prompt and jailbreak.")
 def jailbreak_apply(names: str, input_path: Path, prompt_col: str, strongreject_assets: Path | None,
                     out: Path) -> None:
     """Write every prompt of INPUT under every named jailbreak."""

@@ -6,7 +6,6 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from deliberate.evals.jailbreaks import DEFAULT_JAILBREAKS, jailbreak_names
 from deliberate.evals.refusal import METHODS
-from deliberate.llm import SamplingConfig
 
 DEFAULT_SUITES = ("strongreject", "xstest", "spec")
 
@@ -71,7 +70,3 @@ class EvalConfig(BaseModel):
         jailbreak_names(value)  # ValueError names the bad one
         return value
 
-    @property
-    def sampling(self) -> SamplingConfig:
-        """The sampling parameters of every evaluated request."""
-        return SamplingConfig(temperature=self.temperature, max_tokens=self.max_tokens)

@@ -56,12 +56,13 @@ def _prefixed(suite: Suite, items: list[EvalItem]) -> list[EvalItem]:
 def _sample(config: EvalConfig, model: str | Backend, spec: Spec, options: BackendOptions | None,
             items: list[EvalItem]) -> StageResult:
     """All suites' prompts in one run: a local model loads once and fills whole batches."""
-    from deliberate.generate.sample import sample_responses
+    from deliberate.generate.sample import SampleConfig, run_sample
 
     system = spec.render() if config.spec_in_context else config.system_prompt
-    return sample_responses([i.record for i in items], model, samples=config.samples,
-                            config=config.sampling, options=options, system_prompt=system,
-                            stage="eval " + ",".join(config.suites))
+    sample = SampleConfig(samples=config.samples, temperature=config.temperature,
+                          max_tokens=config.max_tokens, system_prompt=system)
+    return run_sample(sample, [i.record for i in items], model=model, options=options,
+                      stage="eval " + ",".join(config.suites))
 
 
 def _slice(sampled: StageResult, suite: str) -> StageResult:

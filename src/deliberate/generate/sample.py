@@ -10,7 +10,14 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from deliberate.llm import Backend, BackendOptions, ModelRequest, SamplingConfig, generate
+from deliberate.llm import (
+    Backend,
+    BackendOptions,
+    ModelRequest,
+    ModelResponse,
+    SamplingConfig,
+    generate,
+)
 from deliberate.llm.types import ChatMessage
 from deliberate.records.prompt import PromptRecord
 from deliberate.records.response import FailureRecord, ResponseRecord
@@ -33,35 +40,18 @@ class SampleConfig(BaseModel):
 
 
 def run_sample(config: SampleConfig, prompts: Sequence[PromptRecord], *, model: str | Backend,
-               options: BackendOptions | None = None) -> StageResult:
-    """Ask ``model`` each prompt ``config.samples`` times; failures are returned, not raised."""
-    return sample_responses(
-        prompts, model, samples=config.samples, options=options, system_prompt=config.system_prompt,
-        config=SamplingConfig(temperature=config.temperature, max_tokens=config.max_tokens))
+               options: BackendOptions | None = None, stage: str = "sample") -> StageResult:
+    """Ask ``model`` each prompt ``config.samples`` times; failures are returned, not raised.
 
-
-def sample_responses(
-    prompts: Sequence[PromptRecord],
-    model: str | Backend,
-    *,
-    samples: int = 1,
-    config: SamplingConfig | None = None,
-    options: BackendOptions | None = None,
-    system_prompt: str | None = None,
-    stage: str = "sample",
-) -> StageResult:
-    """Ask ``model`` each prompt ``samples`` times; failures are returned, not raised."""
-    config = config or SamplingConfig()
-    requests = []
-    for prompt in prompts:
-        messages = prompt.as_messages()
-        if system_prompt:
-            messages = [ChatMessage(role="system", content=system_prompt), *messages]
-        for index in range(samples):
-            requests.append(
-                ModelRequest(id=request_id(prompt.id, index), messages=messages, config=config,
-                             sample_index=index)
-            )
+    ``stage`` names the run in progress bars and failure records (evaluation uses it too).
+    """
+    sampling = SamplingConfig(temperature=config.temperature, max_tokens=config.max_tokens)
+    system = [ChatMessage(role="system", content=config.system_prompt)] if config.system_prompt else []
+    requests = [
+        ModelRequest(id=request_id(prompt.id, index), messages=[*system, *prompt.as_messages()],
+                     config=sampling, sample_index=index)
+        for prompt in prompts for index in range(config.samples)
+    ]
     output = generate(requests, model, options, description=stage)
     by_id = {p.id: p for p in prompts}
     records, failures = [], []
@@ -71,14 +61,15 @@ def sample_responses(
         if result.response is None:
             failures.append(FailureRecord(id=request.id, stage=stage, model=ref, error=result.error or ""))
             continue
-        response = result.response
-        records.append(
-            ResponseRecord(
-                prompt_id=prompt.id, sample_index=request.sample_index, model=ref,
-                prompt=prompt.text, category=prompt.category, reasoning=response.reasoning,
-                answer=response.content, reasoning_format=response.reasoning_format,
-                finish_reason=response.finish_reason, usage=response.usage,
-                metadata=prompt.metadata,
-            )
-        )
+        records.append(_response_record(prompt, request.sample_index, ref, result.response))
     return StageResult(records, failures, output.usage)
+
+
+def _response_record(prompt: PromptRecord, sample_index: int, ref: str,
+                     response: ModelResponse) -> ResponseRecord:
+    return ResponseRecord(
+        prompt_id=prompt.id, sample_index=sample_index, model=ref, prompt=prompt.text,
+        category=prompt.category, reasoning=response.reasoning, answer=response.content,
+        reasoning_format=response.reasoning_format, finish_reason=response.finish_reason,
+        usage=response.usage, metadata=prompt.metadata,
+    )

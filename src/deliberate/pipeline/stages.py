@@ -77,15 +77,22 @@ def label_stage(ctx: RunContext) -> StageOutcome:
     return _write(ctx.path("labelled.jsonl"), result, counts)
 
 
+def _model_stage(ctx: RunContext, role: str, source: str, record_type: type[Any], run: Any,
+                 config: Any) -> Any:
+    """Read ``source`` as ``record_type`` and run a stage with the model in ``role``."""
+    from deliberate.records import read_jsonl
+
+    model = ctx.require(role)
+    return run(config, read_jsonl(ctx.path(source), record_type), spec=ctx.spec,
+               options=ctx.config.options_for(model), **{role: model})
+
+
 def generate_stage(ctx: RunContext) -> StageOutcome:
     from deliberate.generate.cot import GenerateConfig, run_generate
-    from deliberate.records import read_jsonl
     from deliberate.records.prompt import PromptRecord
 
-    teacher = ctx.require("teacher")
-    prompts = read_jsonl(ctx.path("labelled.jsonl"), PromptRecord)
-    result = run_generate(stage_config(ctx.config.stages.generate, GenerateConfig), prompts,
-                          spec=ctx.spec, teacher=teacher, options=ctx.config.options_for(teacher))
+    config = stage_config(ctx.config.stages.generate, GenerateConfig)
+    result = _model_stage(ctx, "teacher", "labelled.jsonl", PromptRecord, run_generate, config)
     counts = {"generations": len(result.records), "failed": len(result.failures),
               "citation_invalid": sum(not r.checks.citation.valid for r in result.records)}
     return _write(ctx.path("generations.jsonl"), result, counts)
@@ -93,13 +100,10 @@ def generate_stage(ctx: RunContext) -> StageOutcome:
 
 def judge_stage(ctx: RunContext) -> StageOutcome:
     from deliberate.judge.judge import JudgeConfig, run_judge
-    from deliberate.records import read_jsonl
     from deliberate.records.generation import GenerationRecord
 
-    judge = ctx.require("judge")
-    generations = read_jsonl(ctx.path("generations.jsonl"), GenerationRecord)
-    result = run_judge(stage_config(ctx.config.stages.judge, JudgeConfig), generations,
-                       spec=ctx.spec, judge=judge, options=ctx.config.options_for(judge))
+    config = stage_config(ctx.config.stages.judge, JudgeConfig)
+    result = _model_stage(ctx, "judge", "generations.jsonl", GenerationRecord, run_judge, config)
     counts = {"judged": len(result.records), "unscored": sum(r.score is None for r in result.records)}
     return _write(ctx.path("judged.jsonl"), result, counts)
 

@@ -92,14 +92,20 @@ def dump_record(record: BaseModel) -> str:
 
 def write_jsonl(path: str | Path, records: Iterable[BaseModel]) -> int:
     """Write records atomically (temp file + fsync + rename); returns the count."""
+    return write_lines_atomic(path, (dump_record(record) + "\n" for record in records))
+
+
+def write_lines_atomic(path: str | Path, lines: Iterable[str]) -> int:
+    """Write text lines through a temp file, fsync and rename: a crash leaves the old file or the
+    new one, never half of one, and no temp file. Returns how many lines were written."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     count = 0
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            for record in records:
-                handle.write(dump_record(record) + "\n")
+            for line in lines:
+                handle.write(line)
                 count += 1
             handle.flush()
             os.fsync(handle.fileno())

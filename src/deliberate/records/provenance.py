@@ -50,10 +50,12 @@ class ModelInfo(BaseModel):
         from deliberate.llm.refs import parse_model_ref
         from deliberate.llm.weights import weights_fingerprint
 
-        ref = model if isinstance(model, str) else model.ref
-        parsed = parse_model_ref(ref)
+        if not isinstance(model, str):  # a backend object: its cache identity says it all
+            ref, _, fingerprint = str(model.cache_ref).partition("@")
+            return cls(ref=model.ref, fingerprint=fingerprint or None)
+        parsed = parse_model_ref(model)
         local = parsed.provider in ("hf", "vllm")
-        return cls(ref=ref, fingerprint=weights_fingerprint(parsed.name) if local else None)
+        return cls(ref=model, fingerprint=weights_fingerprint(parsed.name) if local else None)
 
 
 class StageRecord(BaseModel):

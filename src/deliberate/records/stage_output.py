@@ -8,8 +8,6 @@ good with their reason, ``out.usage.json`` the token and request counts.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -17,7 +15,7 @@ from typing import Any, NamedTuple
 from pydantic import BaseModel
 
 from deliberate.llm.usage import UsageReport
-from deliberate.records.jsonl import write_jsonl
+from deliberate.records.jsonl import write_jsonl, write_lines_atomic
 from deliberate.records.response import FailureRecord
 
 
@@ -53,15 +51,8 @@ def write_stage_output(
 
 
 def write_text_atomic(path: str | Path, text: str) -> None:
-    """Write a small text file via temp file + rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    """Write a small text file atomically (temp file + fsync + rename)."""
+    write_lines_atomic(path, [text])
 
 
 def write_json_atomic(path: str | Path, data: object) -> None:

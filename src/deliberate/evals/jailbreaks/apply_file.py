@@ -9,14 +9,13 @@ selection order. The output is written atomically: a failure leaves no partial f
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 from deliberate.errors import DeliberateError, InputFileError
 from deliberate.evals.jailbreaks.names import jailbreak_names
 from deliberate.evals.jailbreaks.registry import apply_jailbreak
+from deliberate.records.jsonl import write_lines_atomic
 from deliberate.records.sources import iter_file_rows
 
 
@@ -35,20 +34,6 @@ def _read_prompts(path: Path, prompt_col: str) -> list[str]:
     if not prompts:
         raise InputFileError(path, "no prompts in the file")
     return prompts
-
-
-def _write_lines_atomic(path: Path, lines: Sequence[str]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.writelines(lines)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def apply_to_file(
@@ -81,5 +66,5 @@ def apply_to_file(
         for prompt in prompts
         for name in selected
     ]
-    _write_lines_atomic(Path(out_path), lines)
+    write_lines_atomic(out_path, lines)
     return len(lines)
