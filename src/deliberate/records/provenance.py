@@ -51,7 +51,7 @@ class ModelInfo(BaseModel):
         from deliberate.llm.weights import weights_fingerprint
 
         if not isinstance(model, str):  # a backend object: its cache identity says it all
-            ref, _, fingerprint = str(model.cache_ref).partition("@")
+            fingerprint = str(model.cache_ref).partition("@")[2]
             return cls(ref=model.ref, fingerprint=fingerprint or None)
         parsed = parse_model_ref(model)
         local = parsed.provider in ("hf", "vllm")

@@ -48,70 +48,103 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
 
 
 def render_markdown(report: Any, ctx: dict[str, Any], links: dict[str, str]) -> str:
+    """The whole Markdown page; ``links`` maps each plot id to its PNG's path from the page."""
     lines = ["# deliberate evaluation report", "",
              (f"Generated {ctx['generated']} by deliberate {ctx['version']}; "
              f"{ctx['n_boot']} bootstrap resamples of prompts, seed {ctx['seed']}."), "",
              HOW_TO_READ, ""]
+    lines += _runs_section(ctx)
+    lines += _metrics_section(ctx)
+    lines += _coverage_and_notes(ctx)
+    lines += _plots_section(report, links)
+    lines += _examples_section(ctx)
+    return "\n".join(lines).rstrip() + "\n"
 
-    lines += ["## Runs", ""]
+
+# Each section helper returns its lines, ending with a blank line (or nothing when the section is
+# absent), so that render_markdown only concatenates them.
+
+
+def _runs_section(ctx: dict[str, Any]) -> list[str]:
+    """One row per run: what was evaluated, with which settings."""
+    lines = ["## Runs", ""]
     lines += _table(
         ["run", "model", "weights", "suites", "samples", "grader", "spec", "jailbreaks", "created"],
-        [[cell(r["name"]), cell(r["model"]), cell(r["fingerprint"]), cell(r["suites"]), cell(r["samples"]), cell(r["grader"]),
-          cell(r["spec"]), cell(r["jailbreaks"]), cell(r["created"])] for r in ctx["runs"]])
+        [[cell(r[k]) for k in ("name", "model", "fingerprint", "suites", "samples", "grader",
+                               "spec", "jailbreaks", "created")] for r in ctx["runs"]])
+    return lines + [""]
+
+
+def _metrics_section(ctx: dict[str, Any]) -> list[str]:
+    """The metric table (best value per column in bold), its footnote and the metric meanings."""
+    lines = ["## Metrics", ""]
+    if not (ctx["rows"] and ctx["suites"]):
+        return lines + ["No metrics to show.", ""]
+    header = ["run"]
+    for s in ctx["suites"]:
+        for m in s["metrics"]:
+            arrow = {"higher": " ↑", "lower": " ↓"}.get(m["direction"], "")
+            header.append(cell(f"{s['title']} {m['name']}{arrow}"))
+    rows = []
+    for r in ctx["rows"]:
+        rows.append([cell(r["name"])] + [
+            f"**{cell(c['text'])}**" if c["best"] else cell(c["text"]) for c in r["cells"]])
+    lines += _table(header, rows)
     lines.append("")
+    if ctx["has_fallback"]:
+        lines += ["† from metrics.json (no results.jsonl to recompute or bootstrap).", ""]
+    for s in ctx["suites"]:
+        for m in s["metrics"]:
+            if m["meaning"]:
+                lines.append(f"- *{inline(s['title'])} {inline(m['name'])}*: {inline(m['meaning'])}")
+    return lines + [""]
 
-    lines += ["## Metrics", ""]
-    if ctx["rows"] and ctx["suites"]:
-        header = ["run"]
-        for s in ctx["suites"]:
-            for m in s["metrics"]:
-                arrow = {"higher": " ↑", "lower": " ↓"}.get(m["direction"], "")
-                header.append(cell(f"{s['title']} {m['name']}{arrow}"))
-        rows = []
-        for r in ctx["rows"]:
-            rows.append([cell(r["name"])] + [
-                f"**{cell(c['text'])}**" if c["best"] else cell(c["text"]) for c in r["cells"]])
-        lines += _table(header, rows)
-        lines.append("")
-        if ctx["has_fallback"]:
-            lines += ["† from metrics.json (no results.jsonl to recompute or bootstrap).", ""]
-        for s in ctx["suites"]:
-            for m in s["metrics"]:
-                if m["meaning"]:
-                    lines.append(f"- *{inline(s['title'])} {inline(m['name'])}*: {inline(m['meaning'])}")
-        lines.append("")
-    else:
-        lines += ["No metrics to show.", ""]
 
+def _coverage_and_notes(ctx: dict[str, Any]) -> list[str]:
+    """What each run's suites contained, and the notes (skipped or recomputed suites) if any."""
+    lines: list[str] = []
     if ctx["coverage"]:
+        keys = ("run", "suite", "prompts", "results", "groups", "errors", "source")
         lines += ["### Coverage", ""]
-        lines += _table(["run", "suite", "prompts", "results", "groups", "errors", "source"],
-                        [[cell(c[k]) for k in ("run", "suite", "prompts", "results", "groups", "errors", "source")]
-                         for c in ctx["coverage"]])
+        lines += _table(list(keys), [[cell(c[k]) for k in keys] for c in ctx["coverage"]])
         lines.append("")
-
     notes = ctx["notes"] + [f"{r['name']}: {n}" for r in ctx["runs"] for n in r["notes"]]
     if notes:
         lines += ["### Notes", ""] + [f"- {inline(n)}" for n in notes] + [""]
+    return lines
 
-    if report.plots:
-        lines += ["## Plots", ""]
-        for plot in report.plots:
-            lines += [f"### {inline(plot.title)}", "", f"![{cell(plot.title)}]({_link(links[plot.id])})", "",
-                      inline(plot.caption), ""]
 
-    if ctx["examples"]:
-        lines += ["## Example responses", ""]
-        for run in ctx["examples"]:
-            lines += [f"### {inline(run['run'])}", ""]
-            for suite in run["suites"]:
-                lines += [f"#### {inline(suite['title'])}", ""]
-                for ex in suite["examples"]:
-                    grade = "; ".join(f"{cell(k)}: {cell(v)}" for k, v in ex.grade)
-                    lines += [f"**{inline(ex.why)}** — prompt {inline(ex.item_id)} — {grade}", "",
-                              "Prompt:", "", fenced(ex.prompt), ""]
-                    if ex.reasoning:
-                        lines += ["<details><summary>Reasoning</summary>", "", fenced(ex.reasoning), "",
-                                  "</details>", ""]
-                    lines += ["Answer:", "", fenced(ex.answer), ""]
-    return "\n".join(lines).rstrip() + "\n"
+def _plots_section(report: Any, links: dict[str, str]) -> list[str]:
+    """Each plot as a linked PNG under its title, with its caption."""
+    if not report.plots:
+        return []
+    lines = ["## Plots", ""]
+    for plot in report.plots:
+        lines += [f"### {inline(plot.title)}", "",
+                  f"![{cell(plot.title)}]({_link(links[plot.id])})", "",
+                  inline(plot.caption), ""]
+    return lines
+
+
+def _examples_section(ctx: dict[str, Any]) -> list[str]:
+    """Example responses per run and suite; model text fenced, reasoning collapsed."""
+    if not ctx["examples"]:
+        return []
+    lines = ["## Example responses", ""]
+    for run in ctx["examples"]:
+        lines += [f"### {inline(run['run'])}", ""]
+        for suite in run["suites"]:
+            lines += [f"#### {inline(suite['title'])}", ""]
+            for ex in suite["examples"]:
+                lines += _example(ex)
+    return lines
+
+
+def _example(ex: Any) -> list[str]:
+    grade = "; ".join(f"{cell(k)}: {cell(v)}" for k, v in ex.grade)
+    lines = [f"**{inline(ex.why)}** — prompt {inline(ex.item_id)} — {grade}", "",
+             "Prompt:", "", fenced(ex.prompt), ""]
+    if ex.reasoning:
+        lines += ["<details><summary>Reasoning</summary>", "", fenced(ex.reasoning), "",
+                  "</details>", ""]
+    return lines + ["Answer:", "", fenced(ex.answer), ""]
