@@ -25,3 +25,15 @@ class InputFileError(DeliberateError):
         self.reason = reason
         where = f"{self.path}:{line}" if line is not None else self.path
         super().__init__(f"{where}: {reason}")
+
+
+class StageFailed(DeliberateError):
+    """A stage ran, but too many of its items failed for its output to be trusted (exit 3)."""
+
+    exit_code = 3
+
+
+class Interrupted(DeliberateError):
+    """The user stopped the run (Ctrl-C); what finished is kept, the manifest says so."""
+
+    exit_code = 130

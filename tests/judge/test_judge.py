@@ -19,7 +19,8 @@ def generation(mini_spec, pid="p", prompt="How did sieges work?", reasoning="per
                answer="Sieges used trebuchets.", index=0):
     return GenerationRecord(
         prompt_id=pid, sample_index=index, messages=[ChatMessage(role="user", content=prompt)],
-        category=["violence"], spec_name="mini", spec_version="0.1", excerpt_hash="x",
+        category=["violence"], spec_name="mini", spec_version="0.1",
+        excerpt_hash=mini_spec.excerpt_hash(["violence"]),
         teacher="t", template_hash="h", sampling=SamplingConfig(), reasoning=reasoning,
         answer=answer, reasoning_format=ReasoningFormat.think_tags,
         checks=run_checks(reasoning, answer, ReasoningFormat.think_tags, mini_spec, ["violence"]),
@@ -91,3 +92,36 @@ def test_prompt_injection_cannot_forge_verdict(mini_spec):
     sent = last_user(backend.requests[0])
     assert sent.count("</answer>") == 1 and sent.count("</conversation>") == 1
     assert sent.count("<answer>") == 1
+
+
+def test_judging_against_another_spec_is_an_error(mini_spec):
+    import pytest
+
+    from deliberate.errors import DeliberateError
+
+    other = generation(mini_spec).model_copy(update={"excerpt_hash": "0000000000000000"})
+    backend = ScriptedBackend(lambda r: verdict(9))
+    with pytest.raises(DeliberateError, match="allow-spec-change"):
+        run_judge(JudgeConfig(judge_k=1), [other], spec=mini_spec, judge=backend, options=OPTS)
+    assert backend.requests == []  # found before any call
+    [record] = run_judge(JudgeConfig(judge_k=1, allow_spec_change=True), [other], spec=mini_spec,
+                         judge=backend, options=OPTS).records
+    assert record.score == 9
+
+
+def test_a_category_the_spec_lacks_is_one_clear_error(mini_spec):
+    import pytest
+
+    from deliberate.errors import DeliberateError
+
+    stray = generation(mini_spec).model_copy(update={"category": ["unicorns"]})
+    with pytest.raises(DeliberateError, match="category 'unicorns' is not in spec 'mini'"):
+        run_judge(JudgeConfig(judge_k=1), [stray], spec=mini_spec,
+                  judge=ScriptedBackend(lambda r: verdict(9)), options=OPTS)
+
+
+def test_unscored_samples_are_listed_as_failures(mini_spec):
+    result = run_judge(JudgeConfig(judge_k=2), [generation(mini_spec)], spec=mini_spec,
+                       judge=ScriptedBackend(lambda r: "no verdict here"), options=OPTS)
+    assert result.records[0].score is None
+    assert [f.id for f in result.failures] == ["p#0"] and "unparsable" in result.failures[0].error

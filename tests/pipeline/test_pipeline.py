@@ -91,12 +91,14 @@ def test_input_change_reruns_downstream_only(tmp_path):
 
 
 def test_dry_run_counts(tmp_path, capsys):
-    path = write_config(tmp_path, "http://127.0.0.1:9/v1")
-    lines = dict(plan(load_pipeline_config(path)))
+    with LoopbackServer(responder) as server:
+        path = write_config(tmp_path, server.base_url)
+        lines = dict(plan(load_pipeline_config(path)))
+        assert main(["run", str(path), "--dry-run"]) == 0
+        assert server.received == 0  # the dry run checks the endpoint, it calls no model
     assert lines["label"].startswith("3 prompts; 2 labeler calls")
     assert "3 x 2 samples = 6 teacher calls" in lines["generate"]
     assert "= 12 judge calls" in lines["judge"]
-    assert main(["run", str(path), "--dry-run"]) == 0
     assert "teacher calls" in capsys.readouterr().out
     assert not (tmp_path / "run").exists()
 

@@ -26,7 +26,6 @@ def chat(model: str, spec_in_context: bool, spec_path: str, max_tokens: int, tem
     Commands: /reset clears the history, /quit (or Ctrl+D) leaves.
     """
     options = backend(kwargs, {})
-    import asyncio
 
     from rich.console import Console
 
@@ -52,11 +51,27 @@ def chat(model: str, spec_in_context: bool, spec_path: str, max_tokens: int, tem
             continue
         if not text:
             continue
-        history.append(ChatMessage(role="user", content=text))
-        request = ModelRequest(id=f"turn{len(history)}", messages=[*system, *history], config=config)
+        turn = [*history, ChatMessage(role="user", content=text)]
+        request = ModelRequest(id=f"turn{len(turn)}", messages=[*system, *turn], config=config)
+        content = _reply(client, request, console)
+        if content is not None:
+            history = [*turn, ChatMessage(role="assistant", content=content)]
+
+
+def _reply(client: Any, request: Any, console: Any) -> str | None:
+    """Show one reply (reasoning dimmed); a backend error is one line, and the chat goes on."""
+    import asyncio
+
+    try:
         with console.status("thinking..."):
             response = asyncio.run(client.generate([request]))[0]
-        if response.reasoning:
-            console.print(response.reasoning, style="dim italic", markup=False, highlight=False)
-        console.print(response.content, markup=False, highlight=False)
-        history.append(ChatMessage(role="assistant", content=response.content))
+    except Exception as exc:  # noqa: BLE001 - any backend failure: say it, keep the session
+        from deliberate.llm.errors import redact
+
+        console.print(f"error: {redact(str(exc) or type(exc).__name__)}", style="red",
+                      markup=False, highlight=False)
+        return None
+    if response.reasoning:
+        console.print(response.reasoning, style="dim italic", markup=False, highlight=False)
+    console.print(response.content, markup=False, highlight=False)
+    return response.content

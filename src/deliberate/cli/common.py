@@ -7,6 +7,7 @@ callers use one set of names and defaults.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -35,17 +36,29 @@ def out_option(help_text: str) -> Callable[..., Any]:
                         help=help_text)
 
 
-def stage_options(config_type: type[BaseModel], out_help: str, *, spec: bool = True,
-                  models: bool = True) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def stage_options(config_type: type[BaseModel], out_help: str, *, inputs: Sequence[str] = (),
+                  spec: bool = True, models: bool = True,
+                  out_folder: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """The options every stage command has: ``--out``, ``--spec``, ``--config``, the stage
-    config's fields and (for commands that call models) the backend flags."""
+    config's fields and (for commands that call models) the backend flags. The command runs
+    holding a claim on ``--out`` (see :func:`deliberate.records.claim.claim_output`): it may not
+    be one of the ``inputs`` (parameter names), a folder, or written by another process."""
     decorators = [out_option(out_help), *([spec_option] if spec else []), config_file_option,
-                  config_options(config_type), *([backend_options] if models else [])]
+                  config_options(config_type),
+                  *([max_failure_rate_option, backend_options] if models else [])]
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(func)
+        def claimed(**kwargs: Any) -> Any:
+            from deliberate.records.claim import claim_output
+
+            with claim_output(kwargs["out"], [kwargs.get(name) for name in inputs],
+                              folder=out_folder):
+                return func(**kwargs)
+
         for decorator in reversed(decorators):
-            func = decorator(func)
-        return func
+            claimed = decorator(claimed)
+        return claimed
 
     return decorate
 
@@ -88,11 +101,28 @@ def load_spec_option(path: str) -> Any:
     return load_spec(path)
 
 
-def finish_stage(name: str, out: Path, result: Any, extra_lines: Sequence[str] = ()) -> None:
-    """Write a stage's records, failures and usage, and print its summary on stderr."""
+max_failure_rate_option = click.option(
+    "--max-failure-rate", type=click.FloatRange(0.0, 1.0), default=None,
+    help="Exit with code 3 when more than this share of the items failed (outputs are still "
+         "written).  [default: 0.1]")
+
+
+def finish_stage(name: str, out: Path, result: Any, extra_lines: Sequence[str] = (),
+                 max_failure_rate: float | None = None, total: int | None = None) -> None:
+    """Write a stage's records, failures and usage, print its summary on stderr, and exit 3
+    (:class:`StageFailed`) when more than ``max_failure_rate`` of its items failed.
+
+    ``total``: the number of items, when failed items also have a record (the judge writes an
+    unscored record for each, so the filter can count them).
+    """
     from rich.console import Console
 
-    from deliberate.records.stage_output import write_stage_output
+    from deliberate.records.stage_output import (
+        DEFAULT_MAX_FAILURE_RATE,
+        check_failure_rate,
+        sidecar,
+        write_stage_output,
+    )
 
     write_stage_output(out, result.records, result.failures, result.usage)
     console = Console(stderr=True, highlight=False)
@@ -102,3 +132,6 @@ def finish_stage(name: str, out: Path, result: Any, extra_lines: Sequence[str] =
         markup=True)
     for line in [*extra_lines, *result.usage.summary_lines()]:
         console.print(f"  {line}", markup=False)
+    rate = DEFAULT_MAX_FAILURE_RATE if max_failure_rate is None else max_failure_rate
+    total = len(result.records) + failed if total is None else total
+    check_failure_rate(name, total, failed, rate, sidecar(out, "failures"))

@@ -25,7 +25,7 @@ PATH = click.Path(path_type=Path)
 @click.command("sample", cls=GroupedCommand)
 @click.option("--model", "-m", required=True, help="Model ref: openai/..., hf/..., vllm/...")
 @click.option("--prompts", "-p", type=PATH, required=True, help="Prompt file (JSONL/CSV/Parquet).")
-@common.stage_options(SampleConfig, "Output JSONL of responses.", spec=False)
+@common.stage_options(SampleConfig, "Output JSONL of responses.", inputs=["prompts"], spec=False)
 def sample(model: str, prompts: Path, out: Path, config_file: Path | None, **kwargs: Any) -> None:
     """Sample responses from a model (cached, concurrent, resumable)."""
     from deliberate.generate.sample import run_sample
@@ -33,14 +33,15 @@ def sample(model: str, prompts: Path, out: Path, config_file: Path | None, **kwa
 
     config, options = common.stage_setup(kwargs, config_file, SampleConfig)
     common.finish_stage("sample", out, run_sample(config, load_prompts(prompts), model=model,
-                                                  options=options))
+                                                  options=options),
+                        max_failure_rate=kwargs.get("max_failure_rate"))
 
 
 @click.command("label", cls=GroupedCommand)
 @click.option("--prompts", "-p", type=PATH, required=True, help="Prompt file (JSONL/CSV/Parquet).")
 @click.option("--labeler", "-m", required=True, help="Labeler model ref.")
 @click.option("--prompt-col", default="prompt", show_default=True, help="Column with the prompt text.")
-@common.stage_options(LabelConfig, "Labelled prompts (JSONL).")
+@common.stage_options(LabelConfig, "Labelled prompts (JSONL).", inputs=["prompts"])
 def label(prompts: Path, labeler: str, out: Path, prompt_col: str, spec_path: str,
           config_file: Path | None, **kwargs: Any) -> None:
     """Assign spec categories to prompts with an LLM."""
@@ -51,13 +52,14 @@ def label(prompts: Path, labeler: str, out: Path, prompt_col: str, spec_path: st
     spec = common.load_spec_option(spec_path)
     records = load_prompts(prompts, categories=spec.category_ids, columns=ColumnMap(prompt=prompt_col))
     common.finish_stage("label", out, run_label(config, records, spec=spec, labeler=labeler,
-                                                options=options))
+                                                options=options),
+                        max_failure_rate=kwargs.get("max_failure_rate"))
 
 
 @click.command("generate", cls=GroupedCommand)
 @click.option("--prompts", "-p", type=PATH, required=True, help="Labelled prompts (JSONL).")
 @click.option("--teacher", "-m", required=True, help="Teacher model ref.")
-@common.stage_options(GenerateConfig, "Generations (JSONL).")
+@common.stage_options(GenerateConfig, "Generations (JSONL).", inputs=["prompts"])
 def generate(prompts: Path, teacher: str, out: Path, spec_path: str, config_file: Path | None,
              **kwargs: Any) -> None:
     """Teacher writes spec-citing chains of thought and answers, several samples per prompt."""
@@ -71,13 +73,14 @@ def generate(prompts: Path, teacher: str, out: Path, spec_path: str, config_file
     checks = [r.checks for r in result.records]
     summary = (f"citation check failed: {sum(not c.citation.valid for c in checks)}; "
                f"spec leaks: {sum(c.leak.leaked for c in checks)}")
-    common.finish_stage("generate", out, result, [summary])
+    common.finish_stage("generate", out, result, [summary],
+                        max_failure_rate=kwargs.get("max_failure_rate"))
 
 
 @click.command("judge", cls=GroupedCommand)
 @click.option("--generations", "-g", type=PATH, required=True, help="Generations (JSONL).")
 @click.option("--judge", "-m", "judge_model", required=True, help="Judge model ref.")
-@common.stage_options(JudgeConfig, "Judged generations (JSONL).")
+@common.stage_options(JudgeConfig, "Judged generations (JSONL).", inputs=["generations"])
 def judge(generations: Path, judge_model: str, out: Path, spec_path: str, config_file: Path | None,
           **kwargs: Any) -> None:
     """Spec-aware judge scores each generation judge_k times; the score is the minimum."""
@@ -89,13 +92,15 @@ def judge(generations: Path, judge_model: str, out: Path, spec_path: str, config
     result = run_judge(config, read_jsonl(generations, GenerationRecord),
                        spec=common.load_spec_option(spec_path), judge=judge_model, options=options)
     incomplete = sum(r.score is None for r in result.records)
-    common.finish_stage("judge", out, result, [f"samples without a complete judgment: {incomplete}"])
+    common.finish_stage("judge", out, result, [f"samples without a complete judgment: {incomplete}"],
+                        max_failure_rate=kwargs.get("max_failure_rate"), total=len(result.records))
 
 
 @click.command("filter", cls=GroupedCommand)
 @click.option("--judged", "-j", type=PATH, required=True, help="Judged generations (JSONL).")
 @click.option("--push-to-hub", default=None, help="Also push the dataset to this HF repo.")
-@common.stage_options(FilterConfig, "SFT dataset (JSONL, chat messages).", spec=False, models=False)
+@common.stage_options(FilterConfig, "SFT dataset (JSONL, chat messages).", inputs=["judged"],
+                      spec=False, models=False)
 def filter_command(judged: Path, out: Path, push_to_hub: str | None, config_file: Path | None,
                    **kwargs: Any) -> None:
     """Keep high-scoring, well-formed samples and export them as an SFT chat dataset."""

@@ -16,14 +16,21 @@ PATH = click.Path(path_type=Path)
 
 @click.command("eval", cls=GroupedCommand)
 @click.option("--model", "-m", required=True, help="Model ref to evaluate.")
-@common.stage_options(EvalConfig, "Run directory.")
+@common.stage_options(EvalConfig, "Run directory.", out_folder=True)
 def eval_command(model: str, out: Path, spec_path: str, config_file: Path | None, **kwargs: Any) -> None:
     """Evaluate a model: StrongREJECT + jailbreaks, XSTest over-refusal, spec adherence."""
+    import json
+
+    from deliberate.errors import StageFailed
     from deliberate.evals.runner import run_eval
 
     config, options = common.stage_setup(kwargs, config_file, EvalConfig)
-    metrics = run_eval(config, model=model, out=out, spec=common.load_spec_option(spec_path),
-                       options=options)
+    try:
+        metrics = run_eval(config, model=model, out=out, spec=common.load_spec_option(spec_path),
+                           options=options, max_failure_rate=kwargs.get("max_failure_rate"))
+    except StageFailed:
+        print_metrics(json.loads((out / "metrics.json").read_text(encoding="utf-8")), out)
+        raise
     print_metrics(metrics, out)
 
 

@@ -26,8 +26,13 @@ if TYPE_CHECKING:
 
 
 def run_eval(config: EvalConfig, *, model: str | Backend, out: Path, spec: Spec,
-             options: BackendOptions | None = None) -> dict[str, dict]:
-    """Run every suite of ``config`` on ``model``; returns ``{suite: metrics}``, writes ``out``."""
+             options: BackendOptions | None = None,
+             max_failure_rate: float | None = None) -> dict[str, dict]:
+    """Run every suite of ``config`` on ``model``; returns ``{suite: metrics}``, writes ``out``.
+
+    Raises :class:`~deliberate.errors.StageFailed` (after writing everything, the manifest
+    marked failed) when more than ``max_failure_rate`` of the items could not be graded.
+    """
     from deliberate.evals.metrics import suite_metrics
     from deliberate.records.jsonl import write_jsonl
     from deliberate.records.stage_output import write_json_atomic
@@ -43,8 +48,25 @@ def run_eval(config: EvalConfig, *, model: str | Backend, out: Path, spec: Spec,
         write_jsonl(Path(out) / suite.name / "results.jsonl", results)
         metrics[suite.name] = suite_metrics(suite, results)
     write_json_atomic(Path(out) / "metrics.json", metrics)
-    manifest.finish().save(out)
+    _finish(manifest, metrics, Path(out), max_failure_rate)
     return metrics
+
+
+def _finish(manifest: Provenance, metrics: dict[str, dict], out: Path,
+            max_failure_rate: float | None) -> None:
+    """Save the manifest: done, or failed when too many items have no grade."""
+    from deliberate.errors import StageFailed
+    from deliberate.records.stage_output import DEFAULT_MAX_FAILURE_RATE, check_failure_rate
+
+    total = sum(int(m.get("n_items", 0)) for m in metrics.values())
+    failed = sum(int(m.get("n_errors", 0)) for m in metrics.values())
+    rate = DEFAULT_MAX_FAILURE_RATE if max_failure_rate is None else max_failure_rate
+    try:
+        check_failure_rate("eval", total, failed, rate, out / "<suite>/results.jsonl (error field)")
+    except StageFailed as exc:
+        manifest.finish("failed", str(exc)).save(out)
+        raise
+    manifest.finish().save(out)
 
 
 def _prefixed(suite: Suite, items: list[EvalItem]) -> list[EvalItem]:

@@ -12,11 +12,11 @@ import random
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from deliberate.judge.dedup import near_duplicate_groups
 from deliberate.llm.reasoning import join_reasoning
-from deliberate.records.generation import JudgedRecord, SFTExample
+from deliberate.records.generation import SCORE_MAX, SCORE_MIN, JudgedRecord, SFTExample
 
 
 class FilterConfig(BaseModel):
@@ -24,14 +24,25 @@ class FilterConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    min_score: float = Field(default=8.0, description="Keep samples whose min judge score >= this.")
+    min_score: float = Field(default=8.0, ge=SCORE_MIN, le=SCORE_MAX,
+                             description="Keep samples whose min-of-k judge score (0-10) >= this.")
     require_valid_citations: bool = Field(default=True, description="Drop CoTs with invalid citations.")
     best_per_prompt: bool = Field(default=False, description="Keep only the best sample per prompt.")
-    dedup_threshold: float | None = Field(default=0.8, description="Near-duplicate prompt Jaccard; None: off.")
-    max_per_category: int | None = Field(default=None, description="Cap kept samples per category.")
-    reasoning_field: str = Field(default="reasoning_content", description="Assistant field for the CoT.")
+    dedup_threshold: float | None = Field(default=0.8, gt=0.0, le=1.0, description="Near-duplicate "
+                                          "prompt Jaccard similarity in (0, 1]; None: off.")
+    max_per_category: int | None = Field(default=None, ge=1, description="Cap kept samples per category.")
+    reasoning_field: str = Field(default="reasoning_content", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+                                 description="Assistant field for the CoT (not role or content).")
     think_in_content: bool = Field(default=False, description="Also put <think>CoT</think> in content.")
     seed: int = Field(default=0, description="Seed for the category cap's sampling.")
+
+
+    @field_validator("reasoning_field")
+    @classmethod
+    def _not_a_message_key(cls, value: str) -> str:
+        if value in ("role", "content"):
+            raise ValueError(f"'{value}' is a message key of its own; use e.g. reasoning_content")
+        return value
 
 
 class FilterSummary(BaseModel):

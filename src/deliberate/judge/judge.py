@@ -14,12 +14,15 @@ from typing import NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from deliberate.errors import DeliberateError
 from deliberate.judge.score import min_of_k, parse_verdict
 from deliberate.llm import Backend, BackendOptions, ModelRequest, SamplingConfig, UsageReport
 from deliberate.llm.parsed import generate_parsed
 from deliberate.llm.types import ChatMessage
 from deliberate.prompts import load_template
 from deliberate.records.generation import GenerationRecord, JudgedRecord, Verdict
+from deliberate.records.modes import NONE_CATEGORY
+from deliberate.records.response import FailureRecord
 from deliberate.records.stage_output import StageResult
 from deliberate.spec.model import Spec
 
@@ -40,6 +43,8 @@ class JudgeConfig(BaseModel):
                                description="Judge sampling temperature.")
     max_tokens: int = Field(default=JUDGE_SAMPLING.max_tokens, ge=1,
                             description="Most new tokens per judge reply.")
+    allow_spec_change: bool = Field(default=False, description="Judge generations made with "
+                                    "another spec (or another version of its excerpt) anyway.")
 
 
 class JudgeInput(NamedTuple):
@@ -100,6 +105,25 @@ def judge_items(
     return judgments, run.usage
 
 
+def check_generations(generations: Sequence[GenerationRecord], spec: Spec, *,
+                      allow_spec_change: bool = False) -> None:
+    """Every generation's categories exist in ``spec`` and it was made with this spec's excerpt.
+
+    Judging against rules the teacher never saw would score it by the wrong policy, silently.
+    """
+    for g in generations:
+        unknown = [c for c in g.category if c != NONE_CATEGORY and c not in spec.category_ids]
+        if unknown:
+            raise DeliberateError(f"generation {g.key}: category '{unknown[0]}' is not in spec "
+                                  f"'{spec.name}' (it has: {', '.join(spec.category_ids)})")
+        current = spec.excerpt_hash(g.category)
+        if not allow_spec_change and (g.spec_name != spec.name or g.excerpt_hash != current):
+            raise DeliberateError(
+                f"generation {g.key} was made with spec '{g.spec_name}' v{g.spec_version} "
+                f"(excerpt {g.excerpt_hash}); this spec is '{spec.name}' v{spec.version} (excerpt "
+                f"{current}): regenerate, or pass --allow-spec-change to judge it anyway")
+
+
 def run_judge(
     config: JudgeConfig,
     generations: Sequence[GenerationRecord],
@@ -109,6 +133,7 @@ def run_judge(
     options: BackendOptions | None = None,
 ) -> StageResult:
     """Judge teacher generations; every generation comes back, scored or with its errors."""
+    check_generations(generations, spec, allow_spec_change=config.allow_spec_change)
     items = [JudgeInput(g.key, g.messages, g.category, g.reasoning, g.answer) for g in generations]
     sampling = SamplingConfig(temperature=config.temperature, max_tokens=config.max_tokens)
     judgments, usage = judge_items(items, spec, judge, k=config.judge_k, options=options,
@@ -119,4 +144,7 @@ def run_judge(
                      answer_only=config.answer_only, verdicts=j.verdicts, errors=j.errors, score=j.score)
         for g, j in zip(generations, judgments)
     ]
-    return StageResult(records, [], usage)
+    # Unscored samples stay in the records (the filter counts them) and are listed as failures.
+    failures = [FailureRecord(id=r.generation.key, stage="judge", model=ref, error="; ".join(r.errors))
+                for r in records if r.score is None]
+    return StageResult(records, failures, usage)

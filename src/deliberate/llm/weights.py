@@ -35,11 +35,12 @@ def weights_fingerprint(path: str | Path) -> str | None:
     digest = hashlib.sha256()
     for file in files:
         digest.update(f"{file.name}:{file.stat().st_size};".encode())
-        _update(digest, file)
+        update_with_file(digest, file)
     return digest.hexdigest()[:16]
 
 
-def _update(digest: hashlib._Hash, file: Path) -> None:
+def update_with_file(digest: hashlib._Hash, file: Path) -> None:
+    """Feed a file's bytes to ``digest``: whole up to 64 MiB, else 16 evenly spaced blocks."""
     size = file.stat().st_size
     with open(file, "rb") as handle:
         if size <= WHOLE_FILE_LIMIT:

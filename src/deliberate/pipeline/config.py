@@ -21,6 +21,7 @@ from deliberate.generate.label import LabelConfig
 from deliberate.judge.filter import FilterConfig
 from deliberate.judge.judge import JudgeConfig
 from deliberate.llm.options import BackendOptions
+from deliberate.records.stage_output import DEFAULT_MAX_FAILURE_RATE
 from deliberate.report.build import ReportConfig
 
 STAGES = ("label", "generate", "judge", "filter", "sft", "rl", "eval", "report")
@@ -111,6 +112,9 @@ class PipelineConfig(_Strict):
     backend: BackendOptions = Field(default_factory=lambda: BackendOptions(progress=True))
     endpoints: dict[str, str] = Field(default_factory=dict, description="model ref -> base URL override.")
     stages: Stages = Field(default_factory=Stages)
+    max_failure_rate: float = Field(default=DEFAULT_MAX_FAILURE_RATE, ge=0.0, le=1.0,
+                                    description="A stage in which "
+                                    "more than this share of items failed stops the run (exit 3).")
 
     def options_for(self, model: str | None) -> BackendOptions:
         """Backend options for one model: its endpoint override, the run's cache."""

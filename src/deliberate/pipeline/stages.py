@@ -138,6 +138,29 @@ def trained_model(ctx: RunContext) -> str:
     return ctx.require("student")
 
 
+def check_trained(ctx: RunContext, trained: str) -> None:
+    """With training enabled, "after" must be the trained output and differ from the student.
+
+    A number that describes the wrong model is worse than none: stop instead of evaluating the
+    base model (or an old adapter) under the trained model's name.
+    """
+    from deliberate.records.provenance import ModelInfo
+
+    stages = ctx.config.stages
+    if not (stages.sft.enabled or stages.rl.enabled):
+        return
+    student = ctx.require("student")
+    if trained == student:
+        folders = " or ".join(str(ctx.path(s)) for s in ("rl", "sft") if getattr(stages, s).enabled)
+        raise DeliberateError(f"eval: training is enabled but {folders} holds no trained model "
+                              "(no config.json or adapter_config.json): refusing to evaluate the "
+                              "base student as the trained one")
+    after, before = ModelInfo.of(trained).fingerprint, ModelInfo.of(student).fingerprint
+    if after is None or after == before:
+        raise DeliberateError(f"eval: the trained model {trained} has the same weights as the "
+                              f"student {student} (fingerprint {after}): training changed nothing")
+
+
 def _training_summary(result: Any) -> dict[str, Any]:
     losses = [e["loss"] for e in result.log_history if "loss" in e]
     rewards = [e["reward"] for e in result.log_history if "reward" in e]
@@ -182,11 +205,14 @@ def eval_stage(ctx: RunContext) -> StageOutcome:
     config = stage_config(stage, EvalConfig)
     if ctx.config.models.grader and not config.grader:
         config = config.model_copy(update={"grader": ctx.config.models.grader})
+    trained = trained_model(ctx)
+    check_trained(ctx, trained)
     outputs, counts = [], {}
-    for index, model in enumerate(dict.fromkeys([*stage.models, trained_model(ctx)])):
+    for index, model in enumerate(dict.fromkeys([*stage.models, trained])):
         out = ctx.path("eval") / f"{index}-{Path(model).name or 'model'}"
         metrics = run_eval(config, model=model, out=out, spec=ctx.spec,
-                           options=ctx.config.options_for(model))
+                           options=ctx.config.options_for(model),
+                           max_failure_rate=ctx.config.max_failure_rate)
         outputs.append(out)
         counts[model] = {s: {k: v for k, v in m.items() if not isinstance(v, dict)}
                          for s, m in metrics.items()}

@@ -31,7 +31,9 @@ def iter_jsonl_lines(path: str | Path, *, allow_torn_tail: bool = False) -> Iter
     path = Path(path)
     if not path.exists():
         raise InputFileError(path, "file not found")
-    raw = path.read_bytes()
+    if path.is_dir():
+        raise InputFileError(path, "is a directory, expected a JSONL file")
+    raw = path.read_bytes().removeprefix(b"\xef\xbb\xbf")  # a UTF-8 BOM (Windows editors)
     torn = allow_torn_tail and raw and not raw.endswith(b"\n")
     lines = raw.split(b"\n")
     for number, chunk in enumerate(lines, start=1):
@@ -99,9 +101,14 @@ def write_lines_atomic(path: str | Path, lines: Iterable[str]) -> int:
     """Write text lines through a temp file, fsync and rename: a crash leaves the old file or the
     new one, never half of one, and no temp file. Returns how many lines were written."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_dir():
+        raise InputFileError(path, "is a directory; give a file path to write")
     count = 0
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise InputFileError(path, f"cannot write here ({exc.strerror or exc})") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             for line in lines:
@@ -110,6 +117,9 @@ def write_lines_atomic(path: str | Path, lines: Iterable[str]) -> int:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
+    except OSError as exc:  # disk full, quota, permissions: one line naming the file
+        Path(tmp).unlink(missing_ok=True)
+        raise InputFileError(path, f"cannot write ({exc.strerror or exc})") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

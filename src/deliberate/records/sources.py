@@ -120,8 +120,11 @@ def _clean(value: Any) -> Any:
 
 
 def iter_file_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """``(line, row)`` of a JSONL, CSV/TSV or Parquet file; bad files raise with file:line."""
     if not path.exists():
         raise InputFileError(path, "file not found")
+    if path.is_dir():
+        raise InputFileError(path, "is a directory, expected a prompt file (jsonl, csv, parquet)")
     suffix = path.suffix.lower()
     if suffix in {".jsonl", ".json", ".ndjson"}:
         yield from iter_jsonl_lines(path)
@@ -137,7 +140,9 @@ def _csv_rows(path: Path, delimiter: str) -> Iterator[tuple[int, dict[str, Any]]
     import csv
 
     try:
-        with open(path, encoding="utf-8", newline="") as handle:
+        # utf-8-sig: a CSV saved by Excel starts with a BOM, which would otherwise become part
+        # of the first column's name (and silently lose an "id" column).
+        with open(path, encoding="utf-8-sig", newline="") as handle:
             reader = csv.DictReader(handle, delimiter=delimiter)
             for row in reader:
                 yield reader.line_num, dict(row)
@@ -150,7 +155,11 @@ def _parquet_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         import pyarrow.parquet as pq
     except ImportError:
         raise DeliberateError("reading Parquet needs pyarrow: pip install 'deliberate[data]'") from None
-    yield from enumerate(pq.read_table(path).to_pylist(), start=1)
+    try:
+        table = pq.read_table(path)
+    except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+        raise InputFileError(path, f"not a readable Parquet file ({exc})") from None
+    yield from enumerate(table.to_pylist(), start=1)
 
 
 def _hf_rows(spec: str, split: str) -> Iterator[tuple[int, dict[str, Any]]]:

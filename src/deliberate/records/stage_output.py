@@ -27,6 +27,23 @@ class StageResult(NamedTuple):
     usage: UsageReport
 
 
+DEFAULT_MAX_FAILURE_RATE = 0.1
+"""A stage whose share of failed items exceeds this exits 3 (its outputs are still written)."""
+
+
+def check_failure_rate(stage: str, total: int, failed: int, max_rate: float, where: str | Path) -> None:
+    """Raise :class:`StageFailed` when more than ``max_rate`` of a stage's ``total`` items failed.
+
+    The outputs are written first, so nothing is lost; the exit code tells a script not to go on.
+    A stage with nothing to do has not failed.
+    """
+    from deliberate.errors import StageFailed
+
+    if total and failed / total > max_rate:
+        raise StageFailed(f"{stage}: {failed} of {total} items failed (more than {max_rate:.0%}); "
+                          f"see {where}")
+
+
 def sidecar(out: str | Path, kind: str) -> Path:
     """``runs/gen.jsonl`` + ``failures`` -> ``runs/gen.failures.jsonl``."""
     out = Path(out)

@@ -78,9 +78,30 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
+MAX_YAML_NODES = 200_000
+"""Nodes a YAML document may expand to, aliases counted each time they are used: a few
+lines of nested aliases (a "billion laughs" file) would otherwise eat all memory."""
+
+
+def _expanded_size(node: yaml.Node | None, limit: int) -> int:
+    """How many nodes ``node`` expands to, counting aliased nodes at every use; stops past ``limit``."""
+    count, stack = 0, [node] if node is not None else []
+    while stack and count <= limit:
+        current = stack.pop()
+        count += 1
+        if isinstance(current, yaml.SequenceNode):
+            stack.extend(current.value)
+        elif isinstance(current, yaml.MappingNode):
+            stack.extend(n for pair in current.value for n in pair)
+    return count
+
+
 def _parse_yaml(path: Path, text: str) -> tuple[yaml.Node | None, Any]:
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
+        if _expanded_size(root, MAX_YAML_NODES) > MAX_YAML_NODES:
+            raise InputFileError(path, f"YAML expands to more than {MAX_YAML_NODES:,} nodes "
+                                 "(nested aliases?); refusing to load it")
         data = yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
