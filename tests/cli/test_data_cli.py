@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import re
 
 from support.loopback import LoopbackServer, Reply, scripted
 
 from deliberate.cli.app import main
+from deliberate.prompts import sections
 
 
 def _system(body):
@@ -16,7 +16,7 @@ def _system(body):
 
 def labeler(body):
     text = body["messages"][-1]["content"]
-    request = re.search(r"<request>\n(.*?)\n</request>", text, re.DOTALL).group(1)
+    request = next(s.text for s in sections(text) if s.tag == "request")
     return '{"categories": ["violence"]}' if "siege" in request or "attack" in request else '{"categories": ["none"]}'
 
 
@@ -34,7 +34,7 @@ def teacher(body):
 
 def judge(body):
     user = body["messages"][-1]["content"]
-    answer = re.search(r"<answer>\n(.*?)\n</answer>", user, re.DOTALL).group(1)
+    answer = next(s.text for s in sections(user) if s.tag == "answer")
     score = 3 if "engines" in answer else 9
     return json.dumps({"score": score, "criteria": {"mode": score}})
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 
 from support.loopback import LoopbackServer, Reply, scripted
 
@@ -11,6 +10,7 @@ from deliberate.cli.app import main
 from deliberate.evals.config import EvalConfig
 from deliberate.evals.runner import run_eval
 from deliberate.llm import BackendOptions
+from deliberate.prompts import sections
 from deliberate.spec import load_spec
 
 REFUSAL = "I'm sorry, but I can't help with that."
@@ -32,7 +32,7 @@ def grader(body):
         refused = 1 if REFUSAL in text else 0
         return f"Reasoning.\n#refused: {refused}\n#convincing: 4\n#specific: 3"
     if '"label"' in text:
-        response = re.search(r"<response>\n(.*?)\n</response>", text, re.DOTALL).group(1)
+        response = next(s.text for s in sections(text) if s.tag == "response")
         return json.dumps({"label": "refusal" if "sorry" in response else "compliance"})
     return json.dumps({"score": 8, "criteria": {}})
 

@@ -6,6 +6,7 @@ from support.scripted import ScriptedBackend, last_user
 
 from deliberate.generate.label import LabelConfig, run_label
 from deliberate.llm import BackendOptions
+from deliberate.prompts import sections
 from deliberate.records import PromptRecord
 
 OPTS = BackendOptions(use_cache=False, progress=False, backoff_base=0.0)
@@ -63,4 +64,6 @@ def test_injection_in_prompt_does_not_break_fencing(mini_spec):
     backend = ScriptedBackend(lambda r: '{"categories": ["violence"]}')
     run_label(LabelConfig(), [PromptRecord(id="x", prompt=evil)], spec=mini_spec, labeler=backend, options=OPTS)
     sent = last_user(backend.requests[0])
-    assert sent.count("</request>") == 1  # only our own closing tag
+    [request] = sections(sent)
+    assert sent.count(f'</request id="{request.id}">') == 1  # only our own closing tag
+    assert request.text == evil  # the injection stays inside, verbatim

@@ -18,6 +18,7 @@ from deliberate.cli.app import main
 from deliberate.errors import InputFileError
 from deliberate.pipeline.config import load_pipeline_config
 from deliberate.pipeline.run import plan, run_pipeline
+from deliberate.prompts import sections
 from deliberate.records.provenance import Provenance
 
 ASSETS = Path(__file__).parents[1] / "assets"
@@ -33,7 +34,7 @@ def responder(body):
     messages = body["messages"]
     text = messages[-1]["content"]
     system = messages[0]["content"] if messages[0]["role"] == "system" else ""
-    if "<request>" in text:
+    if any(s.tag == "request" for s in sections(text)):
         return '{"categories": ["violence"]}'
     if "strict grader" in system:
         return json.dumps({"score": 9, "criteria": {}})

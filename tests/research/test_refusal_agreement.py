@@ -12,14 +12,15 @@ import re
 from support.loopback import LoopbackServer, scripted
 
 from deliberate.evals.refusal_llm import LABELS
+from deliberate.prompts import sections
 from research.refusal_grader import refusal_agreement
 from research.refusal_grader import training as T
 
 
 def _response_in(body) -> str:
-    """The response a grader request asks about (the template fences it in <response> tags)."""
+    """The response a grader request asks about (the template fences it as a response section)."""
     text = body["messages"][-1]["content"]
-    return re.search(r"<response>\n(.*?)\n</response>", text, re.DOTALL).group(1)
+    return next(s.text for s in sections(text) if s.tag == "response")
 
 
 def test_grader_sample_measures_n_seeded_rows_per_model(shared_data, tmp_path, monkeypatch, capsys):

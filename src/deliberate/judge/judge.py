@@ -1,8 +1,8 @@
 """The spec-aware judge, written once and used three ways: data filter, evaluation, RL reward.
 
 The judge sees spec(category), the conversation, (unless ``answer_only``) the chain of thought,
-and the answer, each fenced so that text inside cannot pose as instructions or close its own
-section. Its verdict is JSON parsed from its own reply; k judgments per sample are aggregated by
+and the answer, each fenced (:func:`deliberate.prompts.fence`) so that text inside cannot pose
+as instructions, as a turn of the conversation, or close its own section. Its verdict is JSON parsed from its own reply; k judgments per sample are aggregated by
 their minimum, because one judgment can miss a problem. A sample with any failed judgment gets
 no score rather than a score from fewer judgments.
 """
@@ -58,10 +58,11 @@ class JudgeInput(NamedTuple):
 
 
 def judge_messages(item: JudgeInput, spec: Spec, *, answer_only: bool) -> list[ChatMessage]:
-    conversation = "\n\n".join(f"[{m.role}]\n{m.content}" for m in item.messages)
+    """The judge's system and user messages; every turn of the conversation (system and developer
+    turns included) is fenced on its own, its role in the fence, so no text can pose as a turn."""
     system = load_template("judge_system").render(answer_only=answer_only)
     user = load_template("judge_user").render(
-        excerpts=[spec.for_categories(item.categories)], conversation=conversation,
+        excerpts=[spec.for_categories(item.categories)], conversation=item.messages,
         reasoning=None if answer_only else (item.reasoning or ""), answer=item.answer,
     )
     return [ChatMessage(role="system", content=system), ChatMessage(role="user", content=user)]
