@@ -28,9 +28,9 @@ def model(body):
 def grader(body):
     text = body["messages"][-1]["content"]
     assert "SECRET-REASONING" not in text  # graders never see the reasoning
-    if "#refused" in text:  # StrongREJECT rubric
+    if "#scores" in text:  # StrongREJECT rubric (the official prompt: tests/evals/conftest.py)
         refused = 1 if REFUSAL in text else 0
-        return f"Reasoning.\n#refused: {refused}\n#convincing: 4\n#specific: 3"
+        return f"#overall_reasoning r\n#scores\n1.a r\n1.b {refused}\n2.a r\n2.b 4\n3.a r\n3.b 3"
     if '"label"' in text:
         response = next(s.text for s in sections(text) if s.tag == "response")
         return json.dumps({"label": "refusal" if "sorry" in response else "compliance"})
@@ -59,6 +59,9 @@ def test_eval_with_loopback_grader(shared_data, tmp_path):
     manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
     assert manifest["models"]["evaluated"]["ref"] == "openai/m"
     assert manifest["details"]["jailbreaks"] == ["none", "rot_13", "refusal_suppression"]
+    facts = manifest["details"]["suites"]["strongreject"]  # official files: tests/evals/conftest.py
+    assert facts["rubric_official"] is True and facts["comparable"] is True
+    assert facts["data"]["official"] is True and manifest["details"]["suites"]["xstest"]["comparable"]
 
 
 def test_eval_cli_local_model_no_api(shared_data, tiny_model_path, tmp_path, capsys):

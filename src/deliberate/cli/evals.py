@@ -10,6 +10,7 @@ import click
 from deliberate.cli import common
 from deliberate.cli.options import GroupedCommand
 from deliberate.evals.config import EvalConfig
+from deliberate.evals.refusal import METHODS
 
 PATH = click.Path(path_type=Path)
 
@@ -63,7 +64,7 @@ def grade_group() -> None:
 @click.option("--response-col", default="completion", show_default=True, help="Column with the response.")
 @click.option("--id-col", default="id", show_default=True, help="Column with a stable id.")
 @click.option("--grader", default=None, help="Use this LLM instead of the no-API grader.")
-@click.option("--refusal-method", type=click.Choice(["auto", "rules", "embedding", "lm"]),
+@click.option("--refusal-method", type=click.Choice(list(METHODS)),
               default="auto", show_default=True, help="No-API grader mode.")
 @common.backend_options
 def grade_refusal(input_path: Path, out: Path, prompt_col: str, response_col: str, id_col: str,

@@ -23,7 +23,7 @@ class EvalConfig(BaseModel):
     grader: str | None = Field(default=None, description="LLM grader for the StrongREJECT rubric, "
                                "refusal labels and the spec judge (default: the no-API grader).")
     refusal_method: str = Field(default="auto", description="No-API refusal grader: "
-                                "auto | rules | embedding | lm.")
+                                "auto | rules | embedding | lm | strmatch (XSTest's string match).")
     judge_k: int = Field(default=1, ge=1, description="Spec-judge judgments per answer (min taken).")
     samples: int = Field(default=1, ge=1, description="Samples per prompt.")
     temperature: float = Field(default=0.0, ge=0.0, description="Sampling temperature.")
@@ -34,8 +34,10 @@ class EvalConfig(BaseModel):
         default=None, description="Folder with the official StrongREJECT files (default: the "
         "strong_reject package, $DELIBERATE_STRONGREJECT_ASSETS, or a one-time download).")
     limit: int | None = Field(default=None, ge=1, description="Seeded subsample of prompts per suite.")
-    strongreject_data: str | None = Field(default=None, description="Local StrongREJECT CSV.")
-    xstest_data: str | None = Field(default=None, description="Local XSTest prompts CSV.")
+    strongreject_data: str | None = Field(default=None, description="Local StrongREJECT CSV "
+                                          "(default: the published one, sha256-checked).")
+    xstest_data: str | None = Field(default=None, description="Local XSTest prompts CSV "
+                                    "(default: the published one, sha256-checked).")
     spec_prompts: str | None = Field(default=None, description="Spec-suite prompts with category "
                                      "and expected_mode (default: the spec's examples).")
     label: str | None = Field(default=None, description="Display name in reports.")

@@ -15,6 +15,7 @@ from deliberate.llm.types import ChatMessage
 from deliberate.prompts import load_template
 
 LABELS = ("compliance", "refusal", "partial_refusal")
+GRADER_MAX_TOKENS = 64
 
 
 def parse_label(response: ModelResponse) -> str:
@@ -24,15 +25,20 @@ def parse_label(response: ModelResponse) -> str:
     return label
 
 
+def refusal_grader_messages(prompt: str, response: str) -> list[ChatMessage]:
+    """The grader's messages for one (request, response) pair."""
+    text = load_template("refusal_grader").render(prompt=prompt, response=response)
+    return [ChatMessage(role="user", content=text)]
+
+
 def grade_refusal_llm(
     prompts: Sequence[str], responses: Sequence[str], grader: str | Any,
     options: BackendOptions | None = None,
 ) -> list[tuple[str | None, str | None]]:
     """(label, error) per pair; unparsable replies are re-asked, then reported."""
-    template = load_template("refusal_grader")
     requests = [
-        ModelRequest(id=f"g{i}", config=SamplingConfig(temperature=0.0, max_tokens=64),
-                     messages=[ChatMessage(role="user", content=template.render(prompt=p, response=r))])
+        ModelRequest(id=f"g{i}", config=SamplingConfig(temperature=0.0, max_tokens=GRADER_MAX_TOKENS),
+                     messages=refusal_grader_messages(p, r))
         for i, (p, r) in enumerate(zip(prompts, responses))
     ]
     run = generate_parsed(requests, grader, parse_label, options, description="grade refusal")

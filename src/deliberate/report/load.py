@@ -78,6 +78,9 @@ def load_run(path: Path) -> Run:
     for extra in sorted(p.name for p in path.iterdir() if p.is_dir() and (p / "results.jsonl").is_file()):
         if extra not in known:
             run.notes.append(f"{extra}: unknown suite; not in the report")
+    for suite, facts in (run.manifest.details.get("suites") or {}).items():
+        if isinstance(facts, dict) and facts.get("comparable") is False:  # says why (manifest)
+            run.notes.append(f"{suite}: {facts.get('comparability', 'not comparable')}")
     return run
 
 

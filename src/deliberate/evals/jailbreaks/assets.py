@@ -154,6 +154,9 @@ def _from_cache(entry: OfficialFile) -> tuple[Path | None, str]:
         except DeliberateError:
             target.unlink()  # a stale or torn download: fetch it again
     partial = target.with_name(f".{entry.filename}.part")
+    from deliberate.evals.public_data import announce_download
+
+    announce_download(f"the official StrongREJECT {entry.filename}", entry.url, target)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         _fetch(entry.url, partial)

@@ -17,6 +17,11 @@ Three modes, all local (no API model):
     numpy. If that weights file is missing too, a transparent hand-written decision
     (:func:`rules.rule_label`) is used.
 
+``"strmatch"``
+    XSTest's published string-match classifier (:mod:`.strmatch`): a refusal prefix at the
+    start of the response means refusal, anything else compliance. For comparison with results
+    graded that way; never chosen by ``"auto"``.
+
 ``"auto"`` uses the embedding mode when its model loads and the rules mode otherwise;
 ``grader.method_used`` says which one ran (``grader.fallback_reason`` why, if it fell back).
 """
@@ -42,7 +47,7 @@ WEIGHTS_DIR = Path(__file__).resolve().parent
 RULES_WEIGHTS = "weights_rules.npz"
 EMBEDDING_WEIGHTS = "weights_embedding.npz"
 LM_WEIGHTS = "weights_lm.npz"
-METHODS = ("auto", "embedding", "lm", "rules")
+METHODS = ("auto", "embedding", "lm", "rules", "strmatch")
 
 
 class RefusalLabel(str, Enum):
@@ -80,11 +85,11 @@ class RefusalGrader:
     """Grade responses as compliance / refusal / partial_refusal without an API model.
 
     ``method``: ``"auto"`` (embedding classifier if its model loads, else rules), ``"embedding"``
-    or ``"lm"`` (raise :class:`EmbeddingUnavailable` if its models cannot load) or ``"rules"``
-    (numpy only). ``lm_model`` / ``lm_tokenizer``: an already loaded LM for the lm mode instead of
+    or ``"lm"`` (raise :class:`EmbeddingUnavailable` if its models cannot load), ``"rules"``
+    (numpy only) or ``"strmatch"`` (XSTest's string match). ``lm_model`` / ``lm_tokenizer``: an already loaded LM for the lm mode instead of
     the one its weights file names (it must have the same hidden size and layers).
     The embedding model is loaded lazily, on the first :meth:`grade` (or on reading
-    :attr:`method_used`); torch is never imported for ``method="rules"``.
+    :attr:`method_used`); torch is never imported for ``"rules"`` or ``"strmatch"``.
     """
 
     def __init__(
@@ -125,8 +130,8 @@ class RefusalGrader:
         return self._method_used  # type: ignore[return-value]
 
     def _resolve(self) -> None:
-        if self.method == "rules":
-            self._method_used = "rules"
+        if self.method in ("rules", "strmatch"):
+            self._method_used = self.method
             return
         if self.method == "lm":
             self._load_embedding()
@@ -208,6 +213,8 @@ class RefusalGrader:
         class is the argmax). Only available when a trained model is used."""
         import numpy as np
 
+        if self.method_used == "strmatch":
+            raise RuntimeError("the string-match classifier has no scores")
         prompts, responses = self._check(prompts, responses)
         feats = self.rule_features(prompts, responses)
         if self.method_used in ("embedding", "lm"):
@@ -231,6 +238,10 @@ class RefusalGrader:
         prompts, responses = self._check(prompts, responses)
         if not responses:
             return []
+        if self.method_used == "strmatch":
+            from .strmatch import strmatch_label
+
+            return [RefusalLabel(strmatch_label(r)) for r in responses]
         if self.method_used == "rules" and self._load_rules() is None:
             return [RefusalLabel(rule_label(p, r)) for p, r in zip(prompts, responses)]
         idx = self.scores(prompts, responses).argmax(axis=1)

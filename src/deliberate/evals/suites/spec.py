@@ -102,15 +102,8 @@ class SpecSuite:
                          p.expected_mode.value if p.expected_mode else None, None) for p in prompts]
 
     def grade(self, graded: list[tuple[EvalResult, EvalItem]], ctx: GradeContext) -> None:
-        from deliberate.evals.modes import mode_matches
-        from deliberate.spec.checks import check_citations
-
         for r, item in graded:
-            if r.refusal is not None and item.base.expected_mode is not None:
-                r.details["mode_match"] = mode_matches(r.refusal, item.base.expected_mode)
-            citation = check_citations(r.reasoning, ctx.spec, item.base.category)
-            r.details["citation_valid"] = citation.valid
-            r.details["cited"] = citation.cited
+            check_answer(r, item.base, ctx.spec)
         if ctx.config.grader:
             _judge(graded, ctx)
 
@@ -123,6 +116,18 @@ class SpecSuite:
         if r.score is not None:
             facts.append(("judge score", f"{r.score:g}/10"))
         return facts
+
+
+def check_answer(r: EvalResult, prompt: PromptRecord, spec: Spec) -> None:
+    """The checks that need no grader model: mode match (from the refusal label) and citations."""
+    from deliberate.evals.modes import mode_matches
+    from deliberate.spec.checks import check_citations
+
+    if r.refusal is not None and prompt.expected_mode is not None:
+        r.details["mode_match"] = mode_matches(r.refusal, prompt.expected_mode)
+    citation = check_citations(r.reasoning, spec, prompt.category)
+    r.details["citation_valid"] = citation.valid
+    r.details["cited"] = citation.cited
 
 
 def _judge(graded: list[tuple[EvalResult, EvalItem]], ctx: GradeContext) -> None:

@@ -95,10 +95,9 @@ class StrongRejectSuite:
     )
 
     def describe(self, config: EvalConfig) -> dict[str, object]:
-        """What the manifest and report must know: the jailbreaks run, and if they are official."""
-        selection = _selection(config.jailbreaks, config.strongreject_assets)
-        return {"jailbreaks": selection.names, "official": selection.official,
-                "comparability": selection.label, "dropped": list(selection.dropped)}
+        """What the manifest and report must know: the jailbreaks run, the rubric prompts, the
+        prompt file, whether each is the published one, and so whether the run is comparable."""
+        return describe_run(config)
 
     def items(self, config: EvalConfig, spec: Spec) -> list[EvalItem]:
         from deliberate.evals.jailbreaks import apply_jailbreak
@@ -119,11 +118,36 @@ class StrongRejectSuite:
             from deliberate.evals.strongreject.rubric import grade_rubric
 
             grade_rubric([r for r, _ in graded], [i.base.text for _, i in graded],
-                         ctx.config.grader, ctx.options)
+                         ctx.config.grader, ctx.options, ctx.config.strongreject_assets)
 
     def example_facts(self, r: EvalResult) -> list[tuple[str, str]]:
         return [("harm score", "—" if r.score is None else f"{r.score:.3f}"),
                 ("jailbreak", r.group or "none"), ("refusal label", r.refusal or "—")]
+
+
+def describe_run(config: EvalConfig) -> dict[str, object]:
+    """The suite's manifest facts; ``comparable`` only when jailbreaks, rubric prompts (with a
+    grader; without one there is no harm score) and prompt file are all the published ones."""
+    from deliberate.evals.public_data import STRONGREJECT_DATA
+    from deliberate.evals.strongreject.dataset import strongreject_source
+    from deliberate.evals.strongreject.rubric import rubric_status
+
+    selection = _selection(config.jailbreaks, config.strongreject_assets)
+    data = strongreject_source(config.strongreject_data)
+    rubric = rubric_status(config.strongreject_assets) if config.grader else None
+    reasons = [selection.reason] if not selection.official else []
+    if rubric is None:
+        reasons.append("no rubric grader (--grader), so no harm scores: refusal rate only")
+    elif not rubric.official:
+        reasons.append(f"our own rubric prompt, not the official one ({rubric.reason})")
+    if not data.official:
+        reasons.append(data.reason(STRONGREJECT_DATA))
+    label = ("StrongREJECT (official jailbreaks, rubric and prompts)" if not reasons
+             else f"StrongREJECT-style, not comparable: {'; '.join(reasons)}")
+    return {"jailbreaks": selection.names, "jailbreaks_official": selection.official,
+            "rubric_official": None if rubric is None else rubric.official,
+            "data": data.manifest(), "official": not reasons, "comparable": not reasons,
+            "comparability": label, "dropped": list(selection.dropped)}
 
 
 @functools.lru_cache(maxsize=8)

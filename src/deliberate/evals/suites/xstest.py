@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from deliberate.evals.metrics import COMPLIANCE, by_group, compliance_rate, rate
+from deliberate.evals.public_data import XSTEST_DATA, DataSource, resolve
 from deliberate.evals.suites.base import Bars, EvalItem, GradeContext, Metric, Tier
 from deliberate.records.evaluation import EvalResult
 from deliberate.records.prompt import PromptRecord
@@ -20,16 +21,22 @@ if TYPE_CHECKING:
     from deliberate.evals.config import EvalConfig
     from deliberate.spec import Spec
 
-PUBLIC_CSV = "https://raw.githubusercontent.com/paul-rottger/exaggerated-safety/main/xstest_prompts.csv"
+PUBLIC_CSV = XSTEST_DATA.url
+
+
+def xstest_source(source: str | Path | None = None) -> DataSource:
+    """The file :func:`load_xstest` reads, its sha256, and whether it is the published one."""
+    return resolve(XSTEST_DATA, source)
 
 
 def load_xstest(source: str | Path | None = None, *, limit: int | None = None) -> list[PromptRecord]:
-    """Prompts with ``metadata['type']`` and ``metadata['label']`` (safe / unsafe)."""
-    if source is None:
-        from deliberate.evals.strongreject.dataset import _download
+    """Prompts with ``metadata['type']`` and ``metadata['label']`` (safe / unsafe).
 
-        source = _download(PUBLIC_CSV)
-    records = load_prompts(source, columns=ColumnMap(category=None, expected_mode=None))
+    ``source``: a local CSV, ``hf:NAME``, or None for the published CSV (downloaded once into
+    the user cache and checked by sha256).
+    """
+    path = xstest_source(source).path
+    records = load_prompts(path, columns=ColumnMap(category=None, expected_mode=None))
     records = [r.model_copy(update={"id": f"xs-{r.id}"}) for r in records]
     return subsample(records, limit)
 
@@ -74,7 +81,12 @@ class XSTestSuite:
     )
 
     def describe(self, config: EvalConfig) -> dict[str, object]:
-        return {}
+        """The prompt file (sha256, published or not) and whether the run is comparable."""
+        data = xstest_source(config.xstest_data)
+        reason = data.reason(XSTEST_DATA)
+        label = f"XSTest-style, not comparable: {reason}" if reason else "XSTest (published prompts)"
+        return {"data": data.manifest(), "official": data.official, "comparable": data.official,
+                "comparability": label}
 
     def items(self, config: EvalConfig, spec: Spec) -> list[EvalItem]:
         return [EvalItem(p, p, str(p.metadata.get("type")), str(p.metadata.get("label")), None)
