@@ -34,23 +34,29 @@ def _write(run: Path, suite: str, results: list[EvalResult]) -> None:
 
 def make_run(root: Path, name: str, *, harm: float, comply: float, seed: int,
              label: str | None = None, suites: tuple[str, ...] = ("strongreject", "xstest", "spec"),
-             n_prompts: int = 8) -> Path:
-    """A small synthetic run dir: ``harm`` ~ mean harm score, ``comply`` ~ XSTest compliance."""
+             n_prompts: int = 8, grader: str | None = None, described: dict | None = None) -> Path:
+    """A small synthetic run dir: ``harm`` ~ mean harm score, ``comply`` ~ XSTest compliance;
+    ``described``: what the suites' describe() stored in the manifest (``details.suites``)."""
     rng = random.Random(seed)
     run = root / name
     run.mkdir(parents=True)
+    details: dict = {"jailbreaks": JAILBREAKS}
+    if described is not None:
+        details["suites"] = described
     manifest = Provenance(
         kind="eval", status="done", created="2025-01-01T00:00:00+00:00", label=label,
         config={"suites": list(suites), "samples": 1, "temperature": 0.6, "max_tokens": 512,
-                "grader": None},
+                "grader": grader},
         spec=SpecInfo(name="default", version="1", content_hash="0123456789abcdef"),
         models={"evaluated": ModelInfo(ref=f"org/{name}")}, versions={"deliberate": "0.1.0"},
-        details={"jailbreaks": JAILBREAKS})
+        details=details)
     manifest.save(run)
     results: dict[str, list[EvalResult]] = {}
     if "strongreject" in suites:
         results["strongreject"] = [
-            EvalResult(suite="strongreject", item_id=f"sr-{i}", group=jb, prompt=f"How do I do bad thing {i}? [{jb}]",
+            EvalResult(suite="strongreject", item_id=f"sr-{i}", group=jb,
+                       request=f"How do I do bad thing {i}?",
+                       prompt=f"How do I do bad thing {i}?" + ("" if jb == "none" else f" [{jb}]"),
                        reasoning=f"Thinking about {jb} <b>carefully</b>.",
                        answer=INJECTION if (i == 0 and jb == "base64") else f"Answer {i} {jb}",
                        refusal="compliance" if (s := min(1.0, max(0.0, rng.gauss(harm, 0.25)))) > 0.3 else "refusal",
@@ -235,3 +241,87 @@ def test_cli_report(tmp_path: Path, two_runs: list[Path], capsys) -> None:
     (tmp_path / "empty").mkdir()
     assert main(["report", str(tmp_path / "empty"), "--out", str(out)]) == 2
     assert "no manifest.json" in capsys.readouterr().err
+
+
+def _metrics_table(html: str) -> str:
+    table = html[html.index('<table class="metrics">'):]
+    return table[:table.index("</table>")]
+
+
+def test_two_runs_get_a_delta_column_and_paired_examples(tmp_path: Path,
+                                                         two_runs: list[Path]) -> None:
+    out = build_report(two_runs, tmp_path / "report.html", n_boot=300, seed=0)
+    html = out.read_text(encoding="utf-8")
+    table = _metrics_table(html)
+    assert "Δ after − before" in table and "Aligned − Base model" in table
+    # goodness@0.1 rises a lot (harm 0.45 -> 0.1): a signed change whose interval excludes 0
+    row = table[table.index("goodness@0.1"):]
+    row = row[:row.index("</tr>")]
+    assert re.search(r'class="num delta sig better"><span class="point">\+\d\.\d{3}</span> '
+                     r'<span class="ci">\[\+\d\.\d{3}, \+\d\.\d{3}\]', row)
+    assert "What changed" in html and "Comparable with published results" in table
+    # paired examples: same prompt in both runs, original request next to the jailbroken prompt
+    pairs = html[html.index("Before &rarr; after"):html.index('id="plot-pareto"')]
+    assert "better after" in pairs and "paired answers changed grade" in pairs
+    assert "Original request" in pairs and "Sent to the model (jailbreak: " in pairs
+    assert "Before: Base model" in pairs and "After: Aligned" in pairs
+    assert INJECTION not in html and "<script" not in html
+    md = out.with_suffix(".md").read_text(encoding="utf-8")
+    assert "Δ after − before" in md and "## Before → after: the same prompts" in md
+    assert "**What changed**" in md and "comparable with published results" in md
+
+
+def test_identical_runs_change_nothing(tmp_path: Path) -> None:
+    run = make_run(tmp_path, "r", harm=0.3, comply=0.7, seed=3)
+    html = build_report([run, run], tmp_path / "same.html", n_boot=100).read_text(encoding="utf-8")
+    table = _metrics_table(html)
+    assert "delta sig" not in table
+    assert '+0.000</span> <span class="ci">[+0.000, +0.000]' in table
+    assert "No metric changed beyond its 95% paired interval" in html
+    assert "0 of 32 paired answers changed grade" in html  # StrongREJECT: 8 prompts x 4
+    assert 'class="example pair' not in html  # no grade changed: no paired examples
+    single = build_report([run], tmp_path / "one.html", n_boot=20).read_text(encoding="utf-8")
+    assert "Δ" not in _metrics_table(single) and "What changed" not in single
+
+
+def test_deltas_use_the_prompts_in_both_runs(tmp_path: Path) -> None:
+    small = make_run(tmp_path, "small", harm=0.4, comply=0.8, seed=1, n_prompts=6)
+    big = make_run(tmp_path, "big", harm=0.2, comply=0.8, seed=2, n_prompts=8)
+    html = build_report([small, big], tmp_path / "r.html", n_boot=50).read_text(encoding="utf-8")
+    assert "deltas over the 6 prompts in both runs (6 and 8 prompts)" in html
+
+
+def test_comparability_per_metric(tmp_path: Path) -> None:
+    official = {"strongreject": {"jailbreaks": JAILBREAKS, "official": True, "dropped": [],
+                                 "comparability": "StrongREJECT (official jailbreaks)"}}
+    graded = make_run(tmp_path, "graded", harm=0.3, comply=0.8, seed=1, grader="openai/judge",
+                      described=official)
+    html = build_report([graded], tmp_path / "a.html", n_boot=0).read_text(encoding="utf-8")
+    table = _metrics_table(html)
+    assert "yes (official jailbreaks; graded by openai/judge)" in table
+    assert "yes (LLM grader openai/judge with XSTest&#39;s three labels" in table
+    assert "no (specific to your spec)" in table
+    assert "no (no published counterpart" in table  # StrongREJECT refusal_rate
+    old = make_run(tmp_path, "old", harm=0.3, comply=0.8, seed=2)  # no details.suites
+    table = _metrics_table(build_report([old], tmp_path / "b.html", n_boot=0).read_text("utf-8"))
+    assert "no (the run does not record whether its jailbreaks are official)" in table
+    assert "no (automatic grader; agreement with XSTest&#39;s human labels: see README)" in table
+    both = build_report([old, graded], tmp_path / "c.html", n_boot=0).read_text("utf-8")
+    both = _metrics_table(both)
+    assert 'class="comparable mixed"' in both and "Old: no" not in both and "org/old: no (" in both
+
+
+def test_refusal_rate_is_the_headline_without_a_rubric_grader(tmp_path: Path) -> None:
+    run = make_run(tmp_path, "nogr", harm=0.3, comply=0.8, seed=4)
+    for suite in ("strongreject",):
+        file = run / suite / "results.jsonl"
+        rows = [EvalResult.model_validate_json(x) for x in file.read_text().splitlines()]
+        file.write_text("".join(r.model_copy(update={"score": None}).model_dump_json() + "\n"
+                                for r in rows))
+    (run / "metrics.json").unlink()
+    html = build_report([run], tmp_path / "r.html", n_boot=50).read_text(encoding="utf-8")
+    table = _metrics_table(html)
+    sr = table[table.index("StrongREJECT</td>"):table.index("XSTest</td>")]
+    assert "<strong>refusal_rate</strong>" in sr  # the suite's headline number
+    assert "n/a in these runs: <strong>goodness@0.1</strong>" in sr and "--grader" in sr
+    assert 'id="plot-pareto"' in html and "y = StrongREJECT refusal_rate" in html

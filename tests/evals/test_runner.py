@@ -56,6 +56,10 @@ def test_eval_with_loopback_grader(shared_data, tmp_path):
     rows = [json.loads(l) for l in (tmp_path / "run" / "strongreject" / "results.jsonl").read_text().splitlines()]
     assert rows[0]["reasoning"].startswith("SECRET-REASONING")  # stored, not shown to graders
     assert rows[0]["details"]["refused"] == 1 and rows[0]["score"] == 0.0
+    # the original request is stored next to what was sent (the jailbroken prompt)
+    same = {r["group"]: r for r in rows if r["item_id"] == rows[0]["item_id"]}
+    assert same["none"]["request"] == same["none"]["prompt"]
+    assert same["rot_13"]["request"] == same["none"]["prompt"] != same["rot_13"]["prompt"]
     manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
     assert manifest["models"]["evaluated"]["ref"] == "openai/m"
     assert manifest["details"]["jailbreaks"] == ["none", "rot_13", "refusal_suppression"]

@@ -123,7 +123,7 @@ def grade_suite(suite: Suite, items: list[EvalItem], sampled: StageResult,
 
 def _result(suite: Suite, item: EvalItem, **fields: object) -> EvalResult:
     return EvalResult(suite=suite.name, item_id=item.base.id, group=item.group, label=item.label,
-                      prompt=item.record.text, **fields)
+                      prompt=item.record.text, request=item.base.text, **fields)
 
 
 def eval_provenance(config: EvalConfig, model: str | Backend, spec: Spec,

@@ -16,6 +16,8 @@ class EvalResult(BaseModel):
     group: str | None = Field(default=None, description="Jailbreak name, XSTest type or spec category.")
     label: str | None = Field(default=None, description="XSTest safe/unsafe; spec: expected mode.")
     prompt: str = Field(description="What the model was sent (after the jailbreak transform).")
+    request: str | None = Field(default=None, description="The original request, before any "
+                                "jailbreak (None in results written before it was recorded).")
     reasoning: str | None = Field(default=None, description="Stored, never shown to graders.")
     answer: str = Field(description="The model's final answer (decoded if the jailbreak encoded it).")
     refusal: str | None = Field(default=None, description="compliance | refusal | partial_refusal.")

@@ -45,14 +45,24 @@ class Interval:
     n_prompts: int = 0
     method: str = "none"  # fast | exact | none (no resampling)
 
+    @property
+    def excludes_zero(self) -> bool:
+        """The interval lies strictly on one side of 0 (for a difference: a real change)."""
+        return self.low is not None and self.high is not None and (self.low > 0 or self.high < 0)
+
 
 class PromptGroups:
-    """Results grouped by prompt once, so every resample only draws prompt indices."""
+    """Results grouped by prompt once, so every resample only draws prompt indices.
 
-    def __init__(self, results: Sequence[EvalResult]) -> None:
+    ``order``: only these prompts, in this order (two runs' groups aligned prompt by prompt).
+    """
+
+    def __init__(self, results: Sequence[EvalResult], order: Sequence[str] | None = None) -> None:
         groups: dict[str, list[EvalResult]] = {}
         for r in results:
             groups.setdefault(r.item_id, []).append(r)
+        if order is not None:
+            groups = {i: groups[i] for i in order if i in groups}
         self.item_ids: list[str] = list(groups)
         self.groups: list[list[EvalResult]] = list(groups.values())
         self._copies: dict[tuple[int, int], list[EvalResult]] = {}
@@ -139,7 +149,37 @@ def _verified(groups: PromptGroups, fn: MetricLike, point: float | None,
     return _close(_ratio(nums, dens, half), fn(groups.concat(half)))
 
 
-def _percentiles(stats: np.ndarray) -> tuple[float | None, float | None]:
+def fast_parts(groups: PromptGroups, fn: MetricLike,
+               point: float | None) -> tuple[np.ndarray, np.ndarray] | None:
+    """Verified per-prompt (numerators, denominators) as arrays, else None (use the exact path)."""
+    import numpy as np
+
+    parts = _decompose(groups, fn)
+    if parts is None or not _verified(groups, fn, point, *parts):
+        return None
+    nums, dens = parts
+    return np.asarray(nums, dtype=float), np.asarray(dens, dtype=float)
+
+
+def ratios(counts: np.ndarray, nums: np.ndarray, dens: np.ndarray) -> np.ndarray:
+    """The metric in every resample (rows of ``counts``); NaN where it is undefined."""
+    import numpy as np
+
+    num_b, den_b = counts @ nums, counts @ dens
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den_b > 0, num_b / np.where(den_b > 0, den_b, 1), np.nan)
+
+
+def suite_rng(suite: str, seed: int, stream: int = 0) -> np.random.Generator:
+    """The random stream of one suite (``stream`` tells apart uses that must not share draws)."""
+    import numpy as np
+
+    names = suite_names()
+    suite_key = names.index(suite) if suite in names else sum(map(ord, suite))
+    return np.random.default_rng([seed, suite_key] + ([stream] if stream else []))
+
+
+def percentiles(stats: np.ndarray) -> tuple[float | None, float | None]:
     import numpy as np
 
     stats = stats[~np.isnan(stats)]
@@ -173,10 +213,7 @@ def bootstrap_suite(
     if n_boot <= 0 or n == 0:
         return {name: Interval(v, n_prompts=n) for name, v in points.items()}
 
-    names = suite_names()
-    suite_key = names.index(suite) if suite in names else sum(map(ord, suite))
-    rng = np.random.default_rng([seed, suite_key])
-    counts = groups.counts(n_boot, rng)
+    counts = groups.counts(n_boot, suite_rng(suite, seed))
 
     out: dict[str, Interval] = {}
     for name, fn in metrics.items():
@@ -184,18 +221,14 @@ def bootstrap_suite(
         if point is None:
             out[name] = Interval(None, n_prompts=n)
             continue
-        parts = None if force_exact else _decompose(groups, fn)
-        if parts is not None and _verified(groups, fn, point, *parts):
-            nums, dens = (np.asarray(p, dtype=float) for p in parts)
-            num_b, den_b = counts @ nums, counts @ dens
-            with np.errstate(invalid="ignore", divide="ignore"):
-                stats = np.where(den_b > 0, num_b / np.where(den_b > 0, den_b, 1), np.nan)
-            method = "fast"
+        parts = None if force_exact else fast_parts(groups, fn, point)
+        if parts is not None:
+            stats, method = ratios(counts, *parts), "fast"
         else:
             values = [fn(groups.resampled(row)) for row in counts]
             stats = np.array([np.nan if v is None else float(v) for v in values])
             method = "exact"
-        low, high = _percentiles(stats)
+        low, high = percentiles(stats)
         out[name] = Interval(point, low, high, n_prompts=n, method=method)
     return out
 

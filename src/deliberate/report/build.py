@@ -2,7 +2,9 @@
 
 Metrics are recomputed from each suite's ``results.jsonl`` with the suite's headline metrics and
 given 95% bootstrap intervals over prompts; ``metrics.json`` is only a fallback for suites whose
-results are missing. Plots are PNGs: embedded as base64 in the HTML, written to
+results are missing. With two or more runs the first is the baseline: every later run gets each
+metric's change with a paired-bootstrap interval (:mod:`.paired`) and paired examples
+(:mod:`.pairs`). Plots are PNGs: embedded as base64 in the HTML, written to
 ``<stem>_files/`` for the Markdown.
 """
 
@@ -20,9 +22,11 @@ from deliberate.errors import DeliberateError
 from deliberate.evals.suites import SUITES
 from deliberate.report import plots
 from deliberate.report.cells import Cell, Column, coverage, mark_best, metric_cells
+from deliberate.report.compare import delta_cells
 from deliberate.report.examples import Example, pick_examples
 from deliberate.report.figures import Plot, figures
 from deliberate.report.load import Run, load_runs
+from deliberate.report.pairs import PairSection, pick_pairs
 
 
 class ReportConfig(BaseModel):
@@ -33,7 +37,8 @@ class ReportConfig(BaseModel):
     n_boot: int = Field(default=1000, ge=0, description="Bootstrap resamples of prompts (0: no "
                         "intervals).")
     seed: int = Field(default=0, description="Seed of the bootstrap.")
-    examples: int = Field(default=3, ge=0, description="Example responses per run and suite.")
+    examples: int = Field(default=3, ge=0, description="Example responses per run and suite, "
+                          "and before/after pairs per suite.")
 
 
 def run_report(config: ReportConfig, run_dirs: list[Path], out: Path) -> Path:
@@ -50,9 +55,11 @@ class Report:
     colors: dict[str, str]
     columns: list[Column]
     cells: dict[str, dict[Column, Cell]]  # run name -> column -> cell
+    deltas: dict[str, dict[Column, Cell]]  # later run name -> column -> change vs runs[0]
     coverage: list[dict[str, Any]]
     plots: list[Plot]
     examples: dict[str, dict[str, list[Example]]]  # run name -> suite -> examples
+    pairs: dict[str, list[PairSection]]  # later run name -> its pairs with runs[0], per suite
     notes: list[str]
     n_boot: int
     seed: int
@@ -70,14 +77,18 @@ def collect(run_dirs: list[Path], *, n_boot: int = 1000, seed: int = 0, n_exampl
     notes: list[str] = []
     if not columns:
         notes.append("no metrics: none of the runs has graded results for a known suite")
+    deltas = delta_cells(runs, cells, n_boot=n_boot, seed=seed, notes=notes)
     drawn = figures(runs, colors, cells, notes)
     examples = {
         run.name: {s.name: ex for s in SUITES
                    if (ex := pick_examples(s, run.results.get(s.name, []), n_examples))}
         for run in runs
     }
-    return Report(runs=runs, colors=colors, columns=columns, cells=cells, coverage=coverage(runs),
-                  plots=drawn, examples=examples, notes=notes, n_boot=n_boot, seed=seed)
+    pairs = {run.name: [p for s in SUITES if (p := pick_pairs(s, runs[0], run, colors, n_examples))]
+             for run in runs[1:]}
+    return Report(runs=runs, colors=colors, columns=columns, cells=cells, deltas=deltas,
+                  coverage=coverage(runs), plots=drawn, examples=examples, pairs=pairs,
+                  notes=notes, n_boot=n_boot, seed=seed)
 
 
 def render_html(report: Report) -> str:

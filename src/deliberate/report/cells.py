@@ -24,19 +24,26 @@ class Cell:
     interval: Interval | None
     source: str = "results"  # results | metrics.json | none
     best: bool = False
+    signed: bool = False  # a change between runs, shown with its sign
 
     @property
     def value(self) -> float | None:
         return self.interval.value if self.interval else None
+
+    @property
+    def significant(self) -> bool:
+        """The 95% interval excludes 0 (meaningful for a change)."""
+        return self.interval is not None and self.interval.excludes_zero
 
     def parts(self, digits: int = 3) -> tuple[str, str]:
         """(point estimate, "[low, high]" or "") as text; "—" where there is no value."""
         iv = self.interval
         if iv is None or iv.value is None:
             return "—", ""
+        fmt = f"{'+' if self.signed else ''}.{digits}f"
         has_ci = iv.low is not None and iv.high is not None
-        ci = f"[{iv.low:.{digits}f}, {iv.high:.{digits}f}]" if has_ci else ""
-        return f"{iv.value:.{digits}f}", ci
+        ci = f"[{iv.low:{fmt}}, {iv.high:{fmt}}]" if has_ci else ""
+        return f"{iv.value:{fmt}}", ci
 
     def text(self, digits: int = 3) -> str:
         point, ci = self.parts(digits)

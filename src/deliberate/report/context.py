@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from deliberate.evals.suites import SUITES
-from deliberate.report.cells import Cell
 from deliberate.report.load import Run
+from deliberate.report.table import changes, delta_heads, table
 
 if TYPE_CHECKING:
     from deliberate.report.build import Report
@@ -15,43 +15,19 @@ if TYPE_CHECKING:
 def context(report: Report) -> dict[str, Any]:
     from deliberate import __version__
 
-    rows = [_row(report, run) for run in report.runs]
+    suites = table(report)
+    rows = [row for s in suites for row in s["rows"]]
     return {
         "version": __version__, "generated": report.generated, "n_boot": report.n_boot,
         "seed": report.seed, "runs": [_run(report, run) for run in report.runs],
-        "suites": _suites(report), "rows": rows,
-        "has_fallback": any(c["source"] == "metrics.json" for r in rows for c in r["cells"]),
+        "baseline": report.runs[0].name if report.runs else "",
+        "delta_heads": delta_heads(report), "suites": suites,
+        "changes": changes(report, suites),
+        "has_fallback": any(c["source"] == "metrics.json" for r in rows
+                            for c in r["cells"] + r["deltas"]),
         "coverage": report.coverage, "plots": report.plots, "examples": _examples(report),
-        "notes": report.notes,
+        "pairs": _pairs(report), "notes": report.notes,
     }
-
-
-def _suites(report: Report) -> list[dict[str, Any]]:
-    out = []
-    for suite in SUITES:
-        metrics = [m for m in suite.metrics if (suite.name, m.name) in report.columns]
-        if metrics:
-            out.append({"title": suite.title, "metrics": [
-                {"name": m.name, "direction": m.direction, "meaning": m.meaning} for m in metrics]})
-    return out
-
-
-def _digits(column: tuple[str, str]) -> int:
-    for suite in SUITES:
-        for metric in suite.metrics:
-            if (suite.name, metric.name) == column:
-                return metric.digits
-    return 3
-
-
-def _row(report: Report, run: Run) -> dict[str, Any]:
-    cells = []
-    for col in report.columns:
-        cell = report.cells[run.name].get(col) or Cell(None, source="none")
-        point, ci = cell.parts(_digits(col))
-        cells.append({"text": cell.text(_digits(col)), "point": point, "ci": ci, "best": cell.best,
-                      "source": cell.source})
-    return {"name": run.name, "color": report.colors[run.name], "cells": cells}
 
 
 def _run(report: Report, run: Run) -> dict[str, Any]:
@@ -79,3 +55,11 @@ def _examples(report: Report) -> list[dict[str, Any]]:
         "run": run.name, "color": report.colors[run.name],
         "suites": [{"title": titles[s], "examples": exs} for s, exs in report.examples[run.name].items()],
     } for run in report.runs if report.examples[run.name]]
+
+
+def _pairs(report: Report) -> list[dict[str, Any]]:
+    base = report.runs[0] if report.runs else None
+    return [{
+        "before": base.name, "after": run.name, "before_color": report.colors[base.name],
+        "after_color": report.colors[run.name], "sections": report.pairs[run.name],
+    } for run in report.runs[1:] if base is not None and report.pairs.get(run.name)]

@@ -41,7 +41,7 @@ def truncate(text: str | None, limit: int) -> str | None:
     return f"{text[:limit].rstrip()} … [{len(text) - limit:,} more characters]"
 
 
-def _stable(r: EvalResult) -> str:
+def stable(r: EvalResult) -> str:
     return hashlib.sha1(f"{r.item_id}\x00{r.group}\x00{r.sample_index}".encode()).hexdigest()
 
 
@@ -50,7 +50,7 @@ def _round_robin(results: Sequence[EvalResult], tiers: Sequence[Tier], k: int) -
     usable = [r for r in results if r.error is None] or list(results)
     queues = [
         [(r, tier) for r in sorted((r for r in usable if tier.accept(r)),
-                                   key=lambda r, tier=tier: (tier.sort_key(r), _stable(r)))]
+                                   key=lambda r, tier=tier: (tier.sort_key(r), stable(r)))]
         for tier in tiers
     ]
     picked: list[tuple[EvalResult, Tier]] = []
@@ -81,7 +81,7 @@ def _details(r: EvalResult, shown: set[str]) -> list[tuple[str, str]]:
     return [(k, _fmt(v)) for k, v in scalars[:6]]
 
 
-def _grade(suite: Suite, r: EvalResult) -> list[tuple[str, str]]:
+def grade_facts(suite: Suite, r: EvalResult) -> list[tuple[str, str]]:
     facts = suite.example_facts(r)
     shown = {name.replace(" ", "_") for name, _ in facts}
     facts += _details(r, shown)
@@ -102,6 +102,6 @@ def pick_examples(suite: Suite, results: Sequence[EvalResult], k: int = 3) -> li
                 prompt=truncate(r.prompt, PROMPT_CHARS) or "",
                 answer=truncate(r.answer, ANSWER_CHARS) or "",
                 reasoning=truncate(r.reasoning, REASONING_CHARS) if r.reasoning else None,
-                grade=_grade(suite, r))
+                grade=grade_facts(suite, r))
         for r, tier in _round_robin(results, suite.tiers, k)
     ]

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import base64
+from collections import defaultdict
 from dataclasses import dataclass
 
-from deliberate.evals.suites import SUITES, Bars
+from deliberate.evals.suites import SUITES, Bars, Suite
 from deliberate.report import plots
 from deliberate.report.cells import Cell, Column, number
 from deliberate.report.load import Run
 
 PARETO_X: Column = ("xstest", "not_overrefuse")
-PARETO_Y: Column = ("strongreject", "goodness@0.1")
+PARETO_YS: tuple[Column, ...] = (("strongreject", "goodness@0.1"), ("strongreject", "refusal_rate"))
 
 
 @dataclass
@@ -36,40 +37,84 @@ def figures(runs: list[Run], colors: dict[str, str], cells: dict[str, dict[Colum
         return []
     out = _pareto(runs, colors, cells, notes)
     for suite in SUITES:
-        for bars in suite.bars:
-            out += _bars(runs, colors, suite.name, bars)
+        out += _suite_bars(runs, colors, suite)
     return out
+
+
+def pareto_y(runs: list[Run], cells: dict[str, dict[Column, Cell]]) -> Column:
+    """goodness@0.1 where a run has it; else the refusal rate (no rubric grader: the headline)."""
+    for column in PARETO_YS:
+        if any((c := cells[r.name].get(column)) and c.value is not None for r in runs):
+            return column
+    return PARETO_YS[0]
 
 
 def _pareto(runs: list[Run], colors: dict[str, str], cells: dict[str, dict[Column, Cell]],
             notes: list[str]) -> list[Plot]:
+    y_col = pareto_y(runs, cells)
     points = []
     for run in runs:
-        x, y = cells[run.name].get(PARETO_X), cells[run.name].get(PARETO_Y)
+        x, y = cells[run.name].get(PARETO_X), cells[run.name].get(y_col)
         if x and y and x.value is not None and y.value is not None:
             points.append((run.name, x.interval, y.interval, colors[run.name]))
         else:
-            missing = [f"{s} {m}" for (s, m), c in ((PARETO_X, x), (PARETO_Y, y)) if not c or c.value is None]
+            missing = [f"{s} {m}" for (s, m), c in ((PARETO_X, x), (y_col, y))
+                       if not c or c.value is None]
             notes.append(f"{run.name}: not in the Pareto plot (no {' / '.join(missing)})")
     if not points:
-        notes.append("Pareto plot left out: no run has both XSTest not_overrefuse and StrongREJECT goodness@0.1")
+        notes.append("Pareto plot left out: no run has both XSTest not_overrefuse and StrongREJECT "
+                     "goodness@0.1 (or, without the rubric grader, refusal_rate)")
         return []
+    y_name = y_col[1]
+    fallback = "" if y_col == PARETO_YS[0] else (
+        " (the refusal rate on forbidden prompts: no run has goodness@0.1, which needs the rubric "
+        "grader)")
     return [Plot("pareto", "Robustness vs. overrefusal",
-                 "Each point is a run: x = XSTest not_overrefuse, y = StrongREJECT goodness@0.1, "
-                 "whiskers = 95% bootstrap intervals over prompts. Up and to the right is better on both.",
-                 plots.pareto_plot(points))]
+                 f"Each point is a run: x = XSTest not_overrefuse, y = StrongREJECT {y_name}"
+                 f"{fallback}, whiskers = 95% bootstrap intervals over prompts. Up and to the "
+                 "right is better on both.",
+                 plots.pareto_plot(points, y_name))]
 
 
-def _bars(runs: list[Run], colors: dict[str, str], suite: str, bars: Bars) -> list[Plot]:
+def _suite_bars(runs: list[Run], colors: dict[str, str], suite: Suite) -> list[Plot]:
+    """One figure per suite, one panel per :class:`Bars` with data (an id fixed per suite)."""
+    drawn = [(bars, panel) for bars in suite.bars
+             if (panel := _panel(runs, colors, suite.name, bars))]
+    if not drawn:
+        return []
+    heads = {b.title.partition(": ")[0] for b, _ in drawn}
+    title = (f"{heads.pop()}: " + "; ".join(b.title.partition(": ")[2] for b, _ in drawn)
+             if len(heads) == 1 and all(": " in b.title for b, _ in drawn)
+             else "; ".join(b.title for b, _ in drawn))
+    caption = " ".join(b.caption for b, _ in drawn) + " n: the prompts behind each bar."
+    return [Plot(f"{suite.name}_{suite.bars[0].key}", title, caption,
+                 plots.bar_chart([panel for _, panel in drawn]))]
+
+
+def _panel(runs: list[Run], colors: dict[str, str], suite: str, bars: Bars) -> plots.Panel | None:
     series = []
     for run in runs:
         values = _group_values(run, suite, bars)
         if values:
-            series.append(plots.Series(run.name, values, colors[run.name]))
+            counts = _counts(run, suite, bars)
+            series.append(plots.Series(run.name, values, colors[run.name], counts))
     if not series or all(v is None for s in series for v in s.values.values()):
-        return []
-    return [Plot(f"{suite}_{bars.key}", bars.title, bars.caption,
-                 plots.bar_chart(bars.title, bars.xlabel, series, order=bars.order))]
+        return None
+    return plots.Panel(bars.title, bars.xlabel, series, bars.order)
+
+
+def _counts(run: Run, suite: str, bars: Bars) -> dict[str, int]:
+    """n per bar: the suite's own count, else the prompts of each group graded without error."""
+    results = run.results.get(suite)
+    if not results:
+        return {}
+    if bars.counts is not None:
+        return bars.counts(results)
+    prompts: dict[str, set[str]] = defaultdict(set)
+    for r in results:
+        if r.error is None:
+            prompts[r.group or "none"].add(r.item_id)
+    return {group: len(ids) for group, ids in prompts.items()}
 
 
 def _group_values(run: Run, suite: str, bars: Bars) -> dict[str, float | None] | None:

@@ -12,10 +12,13 @@ from typing import Any
 
 HOW_TO_READ = (
     "**How to read this.** Each cell is the point estimate with a 95% bootstrap interval over "
-    "prompts. StrongREJECT goodness@0.1: higher is better (robust even to the worst jailbreaks). "
-    "XSTest not_overrefuse: higher is better (fewer refusals of safe prompts). Harm scores (0–1): "
-    "lower is better. ↑/↓ next to a metric says which direction is better; the best value per "
-    "column is in bold."
+    "prompts. StrongREJECT goodness@0.1: higher is better (robust even to the worst jailbreaks; "
+    "needs the rubric grader, without which the refusal rate on forbidden prompts is the "
+    "headline). XSTest not_overrefuse: higher is better (fewer refusals of safe prompts). Harm "
+    "scores (0–1): lower is better. ↑/↓ next to a metric says which direction is better; the "
+    "best value per row is in bold. With two or more runs, Δ columns give each run's change "
+    "against the first, and the last column says whether a metric can be compared with "
+    "published numbers."
 )
 
 
@@ -48,61 +51,17 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
 
 
 def render_markdown(report: Any, ctx: dict[str, Any], links: dict[str, str]) -> str:
-    """The whole Markdown page; ``links`` maps each plot id to its PNG's path from the page."""
     lines = ["# deliberate evaluation report", "",
              (f"Generated {ctx['generated']} by deliberate {ctx['version']}; "
              f"{ctx['n_boot']} bootstrap resamples of prompts, seed {ctx['seed']}."), "",
              HOW_TO_READ, ""]
-    lines += _runs_section(ctx)
-    lines += _metrics_section(ctx)
-    lines += _coverage_and_notes(ctx)
-    lines += _plots_section(report, links)
-    lines += _examples_section(ctx)
-    return "\n".join(lines).rstrip() + "\n"
-
-
-# Each section helper returns its lines, ending with a blank line (or nothing when the section is
-# absent), so that render_markdown only concatenates them.
-
-
-def _runs_section(ctx: dict[str, Any]) -> list[str]:
-    """One row per run: what was evaluated, with which settings."""
-    lines = ["## Runs", ""]
+    lines += ["## Runs", ""]
     lines += _table(
         ["run", "model", "weights", "suites", "samples", "grader", "spec", "jailbreaks", "created"],
         [[cell(r[k]) for k in ("name", "model", "fingerprint", "suites", "samples", "grader",
                                "spec", "jailbreaks", "created")] for r in ctx["runs"]])
-    return lines + [""]
-
-
-def _metrics_section(ctx: dict[str, Any]) -> list[str]:
-    """The metric table (best value per column in bold), its footnote and the metric meanings."""
-    lines = ["## Metrics", ""]
-    if not (ctx["rows"] and ctx["suites"]):
-        return lines + ["No metrics to show.", ""]
-    header = ["run"]
-    for s in ctx["suites"]:
-        for m in s["metrics"]:
-            arrow = {"higher": " ↑", "lower": " ↓"}.get(m["direction"], "")
-            header.append(cell(f"{s['title']} {m['name']}{arrow}"))
-    rows = []
-    for r in ctx["rows"]:
-        rows.append([cell(r["name"])] + [
-            f"**{cell(c['text'])}**" if c["best"] else cell(c["text"]) for c in r["cells"]])
-    lines += _table(header, rows)
     lines.append("")
-    if ctx["has_fallback"]:
-        lines += ["† from metrics.json (no results.jsonl to recompute or bootstrap).", ""]
-    for s in ctx["suites"]:
-        for m in s["metrics"]:
-            if m["meaning"]:
-                lines.append(f"- *{inline(s['title'])} {inline(m['name'])}*: {inline(m['meaning'])}")
-    return lines + [""]
-
-
-def _coverage_and_notes(ctx: dict[str, Any]) -> list[str]:
-    """What each run's suites contained, and the notes (skipped or recomputed suites) if any."""
-    lines: list[str] = []
+    lines += _metrics(ctx)
     if ctx["coverage"]:
         keys = ("run", "suite", "prompts", "results", "groups", "errors", "source")
         lines += ["### Coverage", ""]
@@ -111,23 +70,96 @@ def _coverage_and_notes(ctx: dict[str, Any]) -> list[str]:
     notes = ctx["notes"] + [f"{r['name']}: {n}" for r in ctx["runs"] for n in r["notes"]]
     if notes:
         lines += ["### Notes", ""] + [f"- {inline(n)}" for n in notes] + [""]
-    return lines
+    lines += _pairs(ctx)
+    if report.plots:
+        lines += ["## Plots", ""]
+        for plot in report.plots:
+            image = f"![{cell(plot.title)}]({_link(links[plot.id])})"
+            lines += [f"### {inline(plot.title)}", "", image, "", inline(plot.caption), ""]
+    lines += _examples(ctx)
+    return "\n".join(lines).rstrip() + "\n"
 
 
-def _plots_section(report: Any, links: dict[str, str]) -> list[str]:
-    """Each plot as a linked PNG under its title, with its caption."""
-    if not report.plots:
+def _changes(ctx: dict[str, Any]) -> list[str]:
+    if not ctx["delta_heads"]:
         return []
-    lines = ["## Plots", ""]
-    for plot in report.plots:
-        lines += [f"### {inline(plot.title)}", "",
-                  f"![{cell(plot.title)}]({_link(links[plot.id])})", "",
-                  inline(plot.caption), ""]
+    head = (f"**What changed** (against {inline(ctx['baseline'])}; only changes whose 95% "
+            "paired interval excludes 0):")
+    lines = [head, ""]
+    many = len(ctx["delta_heads"]) > 1
+    for c in ctx["changes"]:
+        who = f"{inline(c['run'])}: " if many else ""
+        lines.append(f"- {who}**{inline(c['suite'])} {inline(c['metric'])}** {c['arrow']} "
+                     f"{cell(c['before'])} → {cell(c['after'])} (Δ {cell(c['delta'])}) — "
+                     f"{c['verdict']}")
+    if not ctx["changes"]:
+        lines.append("- no metric changed beyond its 95% paired interval")
+    return lines + [""]
+
+
+def _metric_row(m: dict[str, Any]) -> list[str]:
+    name = f"{m['suite']} {m['name']} {m['arrow']}".strip()
+    row = [f"**{cell(name)}**" if m["headline"] else cell(name)]
+    row += [f"**{cell(c['text'])}**" if c["best"] else cell(c["text"]) for c in m["cells"]]
+    row += [f"**{cell(d['text'])}** ({d['verdict']})" if d["verdict"] else cell(d["text"])
+            for d in m["deltas"]]
+    return row + [cell(m["comparable_text"])]
+
+
+def _metrics(ctx: dict[str, Any]) -> list[str]:
+    lines = ["## Metrics", ""]
+    if not ctx["suites"]:
+        return lines + ["No metrics to show.", ""]
+    lines += _changes(ctx)
+    header = (["metric"] + [cell(r["name"]) for r in ctx["runs"]]
+              + [cell(f"{h['label']} ({h['sub']})") for h in ctx["delta_heads"]]
+              + ["comparable with published results"])
+    lines += _table(header, [_metric_row(m) for s in ctx["suites"] for m in s["rows"]])
+    lines += ["", "The first metric of each suite (bold) is its headline number."]
+    if ctx["delta_heads"]:
+        lines.append("Δ: change against the first run on the prompts in both runs, with a 95% "
+                     "paired bootstrap interval; bold: the interval excludes 0.")
+    if ctx["has_fallback"]:
+        lines.append("† from metrics.json (no results.jsonl to recompute or bootstrap).")
+    lines.append("")
+    for s in ctx["suites"]:
+        for m in s["rows"]:
+            if m["meaning"]:
+                lines.append(f"- *{inline(s['title'])} {inline(m['name'])}*: "
+                             f"{inline(m['meaning'])}")
+        for m in s["missing"]:
+            lines.append(f"- *{inline(s['title'])} {inline(m['name'])}*: n/a in these runs "
+                         f"({inline(m['meaning'])})")
+    return lines + [""]
+
+
+def _side(title: str, side: Any) -> list[str]:
+    grade = "; ".join(f"{cell(k)}: {cell(v)}" for k, v in side.grade)
+    lines = [f"*{title}: {inline(side.run)}* — {grade}", ""]
+    if side.reasoning:
+        lines += ["<details><summary>Reasoning</summary>", "", fenced(side.reasoning), "",
+                  "</details>", ""]
+    return lines + [fenced(side.answer), ""]
+
+
+def _pairs(ctx: dict[str, Any]) -> list[str]:
+    if not ctx["pairs"]:
+        return []
+    lines = ["## Before → after: the same prompts", ""]
+    for cmp in ctx["pairs"]:
+        lines += [f"### {inline(cmp['before'])} → {inline(cmp['after'])}", ""]
+        for sec in cmp["sections"]:
+            lines += [f"#### {inline(sec.title)}", "", inline(sec.summary), ""]
+            for p in sec.pairs:
+                head = f"**{inline(p.why)}** — prompt {inline(p.item_id)} — {cell(p.change)}"
+                lines += [head, ""]
+                for label, text in p.prompts:
+                    lines += [f"{inline(label)}:", "", fenced(text), ""]
+                lines += _side("Before", p.before) + _side("After", p.after)
     return lines
 
 
-def _examples_section(ctx: dict[str, Any]) -> list[str]:
-    """Example responses per run and suite; model text fenced, reasoning collapsed."""
+def _examples(ctx: dict[str, Any]) -> list[str]:
     if not ctx["examples"]:
         return []
     lines = ["## Example responses", ""]
@@ -136,15 +168,11 @@ def _examples_section(ctx: dict[str, Any]) -> list[str]:
         for suite in run["suites"]:
             lines += [f"#### {inline(suite['title'])}", ""]
             for ex in suite["examples"]:
-                lines += _example(ex)
+                grade = "; ".join(f"{cell(k)}: {cell(v)}" for k, v in ex.grade)
+                lines += [f"**{inline(ex.why)}** — prompt {inline(ex.item_id)} — {grade}", "",
+                          "Prompt:", "", fenced(ex.prompt), ""]
+                if ex.reasoning:
+                    lines += ["<details><summary>Reasoning</summary>", "", fenced(ex.reasoning), "",
+                              "</details>", ""]
+                lines += ["Answer:", "", fenced(ex.answer), ""]
     return lines
-
-
-def _example(ex: Any) -> list[str]:
-    grade = "; ".join(f"{cell(k)}: {cell(v)}" for k, v in ex.grade)
-    lines = [f"**{inline(ex.why)}** — prompt {inline(ex.item_id)} — {grade}", "",
-             "Prompt:", "", fenced(ex.prompt), ""]
-    if ex.reasoning:
-        lines += ["<details><summary>Reasoning</summary>", "", fenced(ex.reasoning), "",
-                  "</details>", ""]
-    return lines + ["Answer:", "", fenced(ex.answer), ""]

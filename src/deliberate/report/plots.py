@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import textwrap
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from deliberate.report.bootstrap import Interval
 
@@ -24,11 +24,22 @@ def color(i: int) -> str:
 
 @dataclass
 class Series:
-    """One run's values in a bar chart."""
+    """One run's values in a bar chart, and the n behind each (where known)."""
 
     name: str
     values: dict[str, float | None]
     color: str
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class Panel:
+    """One bar chart: its title, axis label, runs and category order."""
+
+    title: str
+    xlabel: str
+    series: Sequence[Series]
+    order: str = "name"
 
 
 def _figure(width: float, height: float):
@@ -61,10 +72,11 @@ def _err(iv: Interval) -> tuple[float, float]:
     return max(0.0, iv.value - iv.low), max(0.0, iv.high - iv.value)
 
 
-def pareto_plot(points: Sequence[tuple[str, Interval, Interval, str]]) -> bytes:
+def pareto_plot(points: Sequence[tuple[str, Interval, Interval, str]],
+                y_metric: str = "goodness@0.1") -> bytes:
     """Overrefusal (x) against jailbreak robustness (y), one point per run with 95% CIs.
 
-    ``points``: (name, XSTest not_overrefuse, StrongREJECT goodness@0.1, colour).
+    ``points``: (name, XSTest not_overrefuse, StrongREJECT ``y_metric``, colour).
     """
     fig = _figure(6.4, 4.8)
     ax = fig.subplots()
@@ -84,7 +96,7 @@ def pareto_plot(points: Sequence[tuple[str, Interval, Interval, str]]) -> bytes:
     ax.set_xlim(*_limits(min(lows_x), max(highs_x)))
     ax.set_ylim(*_limits(min(lows_y), max(highs_y)))
     ax.set_xlabel("XSTest not_overrefuse  (higher = fewer overrefusals)", fontsize=10)
-    ax.set_ylabel("StrongREJECT goodness@0.1  (higher = more robust)", fontsize=10)
+    ax.set_ylabel(f"StrongREJECT {y_metric}  (higher = more robust)", fontsize=10)
     ax.set_title("Robustness vs. overrefusal (95% bootstrap CIs)", fontsize=11, loc="left")
     ax.text(0.99, 0.02, "better: up and right \u2197", transform=ax.transAxes, fontsize=8.5,
             color="#777", ha="right", va="bottom")
@@ -98,53 +110,64 @@ def _limits(lo: float, hi: float) -> tuple[float, float]:
     return max(lo, -0.02), min(hi, 1.02)
 
 
-def bar_chart(
-    title: str,
-    xlabel: str,
-    series: Sequence[Series],
-    *,
-    xlim: tuple[float, float] | None = (0.0, 1.0),
-    order: str = "name",
-) -> bytes:
-    """Horizontal grouped bars: one group per category, one bar per run.
-
-    ``order``: ``name`` (alphabetical), ``desc`` (mean over runs, largest first) or ``contrast_last``
-    (XSTest: the safe types, then the ``contrast_*`` unsafe ones).
-    """
-    categories = sorted({c for s in series for c in s.values})
-    if order == "desc":
+def _categories(panel: Panel) -> list[str]:
+    """The panel's categories in its order: ``name`` (alphabetical), ``desc`` (mean over runs,
+    largest first) or ``contrast_last`` (XSTest: safe types, then the ``contrast_*`` ones)."""
+    categories = sorted({c for s in panel.series for c in s.values})
+    if panel.order == "desc":
         def avg(c: str) -> float:
-            vals = [v for s in series if (v := s.values.get(c)) is not None]
+            vals = [v for s in panel.series if (v := s.values.get(c)) is not None]
             return sum(vals) / len(vals) if vals else float("-inf")
         categories.sort(key=lambda c: -avg(c))
-    elif order == "contrast_last":
+    elif panel.order == "contrast_last":
         categories.sort(key=lambda c: (c.startswith("contrast"), c))
-    n_cat, n_run = len(categories), len(series)
+    return categories
+
+
+def _bar_label(value: float | None, n: int | None) -> str:
+    text = "n/a" if value is None else f"{value:.2f}"
+    return f" {text} (n={n})" if n is not None else f" {text}"
+
+
+def _panel(ax, panel: Panel, categories: list[str], xlim: tuple[float, float] | None,
+           legend: bool) -> None:
+    n_cat, n_run = len(categories), len(panel.series)
     bar = 0.8 / n_run
-    height = 1.1 + n_cat * max(0.3, 0.16 * n_run + 0.12)
-    fig = _figure(7.2, min(height, 30.0))
-    ax = fig.subplots()
     _style(ax)
     ax.grid(False, axis="y")
     labels = n_cat * n_run <= 60
-    for j, s in enumerate(series):
+    for j, s in enumerate(panel.series):
         ys = [i + (j - (n_run - 1) / 2) * bar for i in range(n_cat)]
         vals = [s.values.get(c) for c in categories]
         ax.barh(ys, [v or 0.0 for v in vals], height=bar * 0.92, color=s.color, label=s.name,
                 zorder=2)
         if labels:
-            for y, v in zip(ys, vals):
-                text = "n/a" if v is None else f"{v:.2f}"
-                ax.text((v or 0.0), y, f" {text}", va="center", fontsize=7, color="#444")
+            for y, c, v in zip(ys, categories, vals):
+                ax.text((v or 0.0), y, _bar_label(v, s.counts.get(c)), va="center", fontsize=7,
+                        color="#444")
     ax.set_yticks(range(n_cat))
     ax.set_yticklabels([_short(c, 34) for c in categories])
     ax.set_ylim(n_cat - 0.5, -0.5)
     if xlim is not None:
-        ax.set_xlim(xlim[0], xlim[1] * 1.08 if labels else xlim[1])
-    ax.set_xlabel(xlabel, fontsize=10)
-    ax.set_title(title, fontsize=11, loc="left")
-    if n_run > 1:
+        ax.set_xlim(xlim[0], xlim[1] * 1.22 if labels else xlim[1])
+        ax.set_xticks([t for t in ax.get_xticks() if xlim[0] <= t <= xlim[1]])
+    ax.set_xlabel(panel.xlabel, fontsize=10)
+    ax.set_title(panel.title, fontsize=11, loc="left")
+    if legend and n_run > 1:
         ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+
+
+def bar_chart(panels: Sequence[Panel], *, xlim: tuple[float, float] | None = (0.0, 1.0)) -> bytes:
+    """Horizontal grouped bars, one panel per :class:`Panel` stacked in one figure: one group
+    per category, one bar per run, each labelled with its value and n."""
+    categories = [_categories(p) for p in panels]
+    heights = [1.1 + len(c) * max(0.3, 0.16 * len(p.series) + 0.12)
+               for c, p in zip(categories, panels)]
+    fig = _figure(7.6, min(sum(heights) + 0.3 * (len(panels) - 1), 40.0))
+    fig.set_layout_engine("constrained")
+    axes = fig.subplots(len(panels), 1, squeeze=False, height_ratios=heights)[:, 0]
+    for i, (ax, panel, cats) in enumerate(zip(axes, panels, categories)):
+        _panel(ax, panel, cats, xlim, legend=i == 0)
     return _png(fig)
 
 

@@ -45,7 +45,10 @@ class Metric:
 
 @dataclass(frozen=True)
 class Bars:
-    """A per-group bar chart of one value (per jailbreak, per type, per category)."""
+    """A per-group bar chart of one value (per jailbreak, per type, per category).
+
+    The report draws a suite's bars as the panels of one figure, each bar labelled with its n.
+    """
 
     key: str  # the metrics.json key holding the values, e.g. "per_jailbreak"
     title: str
@@ -53,6 +56,8 @@ class Bars:
     caption: str
     values: Callable[[Sequence[EvalResult]], dict[str, float | None]]
     order: Literal["name", "desc", "contrast_last"] = "name"
+    # the n behind each bar; None: the prompts of each group graded without error
+    counts: Callable[[Sequence[EvalResult]], dict[str, int]] | None = None
 
 
 class Tier(NamedTuple):
@@ -102,3 +107,17 @@ class Suite(Protocol):
 
     def example_facts(self, result: EvalResult) -> list[tuple[str, str]]:
         """The facts an example in the report shows next to the answer."""
+
+    def comparability(self, metric: str, details: dict[str, Any],
+                      config: dict[str, Any]) -> tuple[bool, str]:
+        """Can this metric of a run be compared with published results: (yes?, why).
+
+        ``details``: what :meth:`describe` stored in the run's manifest (empty for older runs);
+        ``config``: the run's config. A suite without this method reads "not stated".
+        """
+
+
+def subsample_note(config: dict[str, Any]) -> str:
+    """The comparability caveat of a run on a ``--limit`` subsample ("" for the full data)."""
+    limit = config.get("limit")
+    return f"; on a random subsample of {limit} prompts (wider intervals)" if limit else ""

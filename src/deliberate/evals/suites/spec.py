@@ -96,6 +96,9 @@ class SpecSuite:
     def describe(self, config: EvalConfig) -> dict[str, object]:
         return {}
 
+    def comparability(self, metric: str, details: dict, config: dict) -> tuple[bool, str]:
+        return False, "specific to your spec"
+
     def items(self, config: EvalConfig, spec: Spec) -> list[EvalItem]:
         prompts = subsample(load_spec_prompts(spec, config.spec_prompts), config.limit)
         return [EvalItem(p, p, "+".join(p.category or ["none"]),
