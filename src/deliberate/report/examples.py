@@ -10,11 +10,14 @@ spread over the data set rather than the alphabetically first ids.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from deliberate.evals.suites import Suite, Tier
 from deliberate.records.evaluation import EvalResult
+
+T = TypeVar("T")
 
 PROMPT_CHARS = 700
 ANSWER_CHARS = 2500
@@ -45,25 +48,31 @@ def stable(r: EvalResult) -> str:
     return hashlib.sha1(f"{r.item_id}\x00{r.group}\x00{r.sample_index}".encode()).hexdigest()
 
 
+def take_in_turn(queues: list[list[T]], k: int, prompt_of: Callable[[T], str]) -> list[T]:
+    """Take the head of each non-empty queue in turn, skipping prompts already taken, until
+    ``k`` are picked: every kind of example gets shown before any kind gets a second."""
+    queues = [list(q) for q in queues]
+    picked: list[T] = []
+    seen: set[str] = set()
+    while len(picked) < k and any(queues):
+        for q in queues:
+            while q and prompt_of(q[0]) in seen:
+                q.pop(0)
+            if q and len(picked) < k:
+                picked.append(q.pop(0))
+                seen.add(prompt_of(picked[-1]))
+    return picked
+
+
 def _round_robin(results: Sequence[EvalResult], tiers: Sequence[Tier], k: int) -> list[tuple[EvalResult, Tier]]:
-    """Take one from each non-empty tier in turn (distinct prompts) until ``k`` are picked."""
+    """One example from each tier in turn (distinct prompts) until ``k`` are picked."""
     usable = [r for r in results if r.error is None] or list(results)
     queues = [
         [(r, tier) for r in sorted((r for r in usable if tier.accept(r)),
                                    key=lambda r, tier=tier: (tier.sort_key(r), stable(r)))]
         for tier in tiers
     ]
-    picked: list[tuple[EvalResult, Tier]] = []
-    seen: set[str] = set()
-    while len(picked) < k and any(queues):
-        for q in queues:
-            while q and q[0][0].item_id in seen:
-                q.pop(0)
-            if q and len(picked) < k:
-                entry = q.pop(0)
-                picked.append(entry)
-                seen.add(entry[0].item_id)
-    return picked
+    return take_in_turn(queues, k, lambda entry: entry[0].item_id)
 
 
 def _fmt(v: object) -> str:

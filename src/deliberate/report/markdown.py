@@ -142,37 +142,48 @@ def _side(title: str, side: Any) -> list[str]:
     return lines + [fenced(side.answer), ""]
 
 
+def _pair(p: Any) -> list[str]:
+    """One prompt answered before and after: the prompt(s), then both sides."""
+    lines = [f"**{inline(p.why)}** — prompt {inline(p.item_id)} — {cell(p.change)}", ""]
+    for label, text in p.prompts:
+        lines += [f"{inline(label)}:", "", fenced(text), ""]
+    return lines + _side("Before", p.before) + _side("After", p.after)
+
+
+def _example(ex: Any) -> list[str]:
+    """One example response: why it was picked, its grade, prompt, reasoning (folded), answer."""
+    grade = "; ".join(f"{cell(k)}: {cell(v)}" for k, v in ex.grade)
+    lines = [f"**{inline(ex.why)}** — prompt {inline(ex.item_id)} — {grade}", "",
+             "Prompt:", "", fenced(ex.prompt), ""]
+    if ex.reasoning:
+        lines += ["<details><summary>Reasoning</summary>", "", fenced(ex.reasoning), "",
+                  "</details>", ""]
+    return lines + ["Answer:", "", fenced(ex.answer), ""]
+
+
 def _pairs(ctx: dict[str, Any]) -> list[str]:
-    if not ctx["pairs"]:
-        return []
-    lines = ["## Before → after: the same prompts", ""]
-    for cmp in ctx["pairs"]:
-        lines += [f"### {inline(cmp['before'])} → {inline(cmp['after'])}", ""]
-        for sec in cmp["sections"]:
-            lines += [f"#### {inline(sec.title)}", "", inline(sec.summary), ""]
-            for p in sec.pairs:
-                head = f"**{inline(p.why)}** — prompt {inline(p.item_id)} — {cell(p.change)}"
-                lines += [head, ""]
-                for label, text in p.prompts:
-                    lines += [f"{inline(label)}:", "", fenced(text), ""]
-                lines += _side("Before", p.before) + _side("After", p.after)
-    return lines
+    groups = [(f"{inline(c['before'])} → {inline(c['after'])}",
+               [(inline(s.title), [inline(s.summary), ""], s.pairs) for s in c["sections"]])
+              for c in ctx["pairs"]]
+    return _nested("Before → after: the same prompts", groups, _pair)
 
 
 def _examples(ctx: dict[str, Any]) -> list[str]:
-    if not ctx["examples"]:
+    groups = [(inline(r["run"]), [(inline(s["title"]), [], s["examples"]) for s in r["suites"]])
+              for r in ctx["examples"]]
+    return _nested("Example responses", groups, _example)
+
+
+def _nested(title: str, groups: list[tuple[str, list[tuple[str, list[str], list[Any]]]]],
+            render: Any) -> list[str]:
+    """``## title``, then ``### group`` / ``#### subsection`` headings over rendered items."""
+    if not groups:
         return []
-    lines = ["## Example responses", ""]
-    for run in ctx["examples"]:
-        lines += [f"### {inline(run['run'])}", ""]
-        for suite in run["suites"]:
-            lines += [f"#### {inline(suite['title'])}", ""]
-            for ex in suite["examples"]:
-                grade = "; ".join(f"{cell(k)}: {cell(v)}" for k, v in ex.grade)
-                lines += [f"**{inline(ex.why)}** — prompt {inline(ex.item_id)} — {grade}", "",
-                          "Prompt:", "", fenced(ex.prompt), ""]
-                if ex.reasoning:
-                    lines += ["<details><summary>Reasoning</summary>", "", fenced(ex.reasoning), "",
-                              "</details>", ""]
-                lines += ["Answer:", "", fenced(ex.answer), ""]
+    lines = [f"## {title}", ""]
+    for heading, subsections in groups:
+        lines += [f"### {heading}", ""]
+        for sub, intro, items in subsections:
+            lines += [f"#### {sub}", "", *intro]
+            for item in items:
+                lines += render(item)
     return lines

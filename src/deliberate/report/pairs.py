@@ -22,6 +22,7 @@ from deliberate.report.examples import (
     REASONING_CHARS,
     grade_facts,
     stable,
+    take_in_turn,
     truncate,
 )
 from deliberate.report.load import Run
@@ -106,16 +107,8 @@ def _pick(ranked: list[list[tuple[float, str, EvalResult, EvalResult, str]]],
           k: int) -> list[tuple[EvalResult, EvalResult, str]]:
     """Take from each list in turn (largest change first), distinct prompts, up to ``k``."""
     queues = [sorted(q, key=lambda e: (-e[0], e[1])) for q in ranked]
-    picked: list[tuple[EvalResult, EvalResult, str]] = []
-    seen: set[str] = set()
-    while len(picked) < k and any(queues):
-        for q in queues:
-            while q and q[0][2].item_id in seen:
-                q.pop(0)
-            if q and len(picked) < k:
-                _, _, b, a, tone = q.pop(0)
-                picked.append((b, a, tone))
-                seen.add(b.item_id)
+    taken = take_in_turn(queues, k, lambda entry: entry[2].item_id)
+    picked = [(b, a, tone) for _, _, b, a, tone in taken]
     return picked
 
 

@@ -15,14 +15,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from deliberate.evals.metrics import by_group, mean, refusal_rate
-from deliberate.evals.suites.base import (
-    Bars,
-    EvalItem,
-    GradeContext,
-    Metric,
-    Tier,
-    subsample_note,
-)
+from deliberate.evals.suites.base import Bars, EvalItem, GradeContext, Metric, Tier, subsample_note
 from deliberate.records.evaluation import EvalResult
 
 if TYPE_CHECKING:

@@ -12,14 +12,7 @@ from typing import TYPE_CHECKING
 
 from deliberate.evals.metrics import COMPLIANCE, by_group, compliance_rate, rate
 from deliberate.evals.public_data import XSTEST_DATA, DataSource, resolve
-from deliberate.evals.suites.base import (
-    Bars,
-    EvalItem,
-    GradeContext,
-    Metric,
-    Tier,
-    subsample_note,
-)
+from deliberate.evals.suites.base import Bars, EvalItem, GradeContext, Metric, Tier, subsample_note
 from deliberate.records.evaluation import EvalResult
 from deliberate.records.prompt import PromptRecord
 from deliberate.records.sources import ColumnMap, load_prompts, subsample
