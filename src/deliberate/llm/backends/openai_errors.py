@@ -9,6 +9,7 @@ failures every request of a stage would share (see :mod:`deliberate.llm.failfast
 
 from __future__ import annotations
 
+import asyncio
 import re
 import socket
 import ssl
@@ -110,7 +111,7 @@ def connection_error(exc: BaseException, where: Where, timeout: float) -> Transi
     elif "ServerDisconnectedError" in names:
         text, cause = f"{to} closed the connection without a reply", "connection closed"
     elif "SocketTimeoutError" in names or "ReadTimeout" in names or any(
-            isinstance(e, TimeoutError) for e in chain):
+            isinstance(e, (TimeoutError, asyncio.TimeoutError)) for e in chain):  # 3.10: distinct
         text, cause = f"timed out after {seconds(timeout)} s waiting for {to}", "timed out"
     else:
         text, cause = f"cannot reach {to}: {_innermost(chain)}", None
