@@ -181,3 +181,40 @@ def test_script_mode_serves_and_logs(tmp_path):
         proc.terminate()
         assert proc.wait(timeout=10) == 0
         proc.stdout.close()
+
+
+def test_first_limits_faults_to_the_first_requests():
+    with LoopbackServer(faults=FaultPlan(rate=1.0, kinds=("429",), first=2)) as srv:
+        client = _client(srv)
+        for _ in range(2):
+            with pytest.raises(openai.RateLimitError):
+                _ask(client)
+        assert _ask(client).choices[0].message.content == "echo: hello there"
+        assert srv.received == 3 and srv.faults_injected["429"] == 2
+
+
+@pytest.mark.parametrize(("kind", "error"), [
+    ("401", openai.AuthenticationError), ("404", openai.NotFoundError),
+    ("reset", openai.APIConnectionError), ("hang", openai.APITimeoutError),
+])
+def test_hostile_faults(kind, error):
+    with LoopbackServer(faults=FaultPlan(rate=1.0, kinds=(kind,))) as srv:
+        with pytest.raises(error):
+            _ask(_client(srv, timeout=0.5))
+        assert srv.served == 0
+
+
+def test_empty_choices_and_root_listing():
+    with LoopbackServer(faults=FaultPlan(rate=1.0, kinds=("empty",)), models=["m"],
+                        root="/w/a") as srv:
+        assert _ask(_client(srv)).choices == []
+        assert [m.model_extra["root"] for m in _client(srv).models.list()] == ["/w/a"]
+        srv.root = "/w/b"
+        assert [m.model_extra["root"] for m in _client(srv).models.list()] == ["/w/b"]
+        assert srv.model_listings == 2
+
+
+def test_random_plans_still_draw_only_transient_kinds_by_default():
+    assert FaultPlan(rate=0.5).kinds == ("429", "500", "timeout", "garbage")
+    with pytest.raises(ValueError):
+        FaultPlan(rate=1.0, kinds=("nope",))

@@ -49,3 +49,8 @@ def test_retrained_weights_in_the_same_folder_miss_the_cache(tiny_model_path, tm
     weights.write_bytes(weights.read_bytes() + b"\0")  # "retrained": same name, new content
     assert HFBackend(str(folder)).cache_ref != before
     assert HFBackend("some-org/hub-model").cache_ref == "hf/some-org/hub-model"
+    import asyncio
+
+    backend = HFBackend(str(folder))
+    assert asyncio.run(backend.cache_identity()) == backend.cache_ref  # what keys are made of
+    assert backend.remote is False  # local generation gets no deadline

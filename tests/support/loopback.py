@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from typing_extensions import Self
 
 __all__ = [
+    "ALL_FAULT_KINDS",
     "FAULT_KINDS",
     "FaultPlan",
     "LoopbackServer",
@@ -52,6 +53,11 @@ __all__ = [
 ]
 
 FAULT_KINDS: tuple[str, ...] = ("429", "500", "timeout", "garbage")
+"""The transient kinds a random :class:`FaultPlan` draws from by default."""
+
+HOSTILE_KINDS: tuple[str, ...] = ("hang", "trickle", "reset", "401", "404", "empty")
+ALL_FAULT_KINDS: tuple[str, ...] = FAULT_KINDS + HOSTILE_KINDS
+"""Every fault the server can inject (hostile kinds are only injected when asked for)."""
 
 # A body that claims to be JSON but is cut off, like a proxy dropping the connection mid-reply.
 # It is sent as application/json on purpose: the openai client then fails to decode it (raising
@@ -92,6 +98,15 @@ class FaultPlan:
     Kinds: ``"429"`` (with ``Retry-After: retry_after`` seconds unless ``retry_after`` is None),
     ``"500"`` (error JSON), ``"timeout"`` (sleep ``hang_s`` before answering, so the client's
     timeout fires first) and ``"garbage"`` (200 with a truncated, undecodable JSON body).
+
+    Hostile kinds, for reliability tests: ``"hang"`` (never answer), ``"trickle"`` (send the
+    status line and headers of a normal reply, then its body one byte every ``trickle_s``
+    seconds), ``"reset"`` (abort the TCP connection with an RST, no reply at all), ``"401"``
+    (invalid API key; the message echoes the bearer token, as careless proxies do, so redaction
+    is exercised), ``"404"`` (``model_not_found``) and ``"empty"`` (200 with ``choices: []``).
+
+    ``first``: only the first ``first`` requests the server receives are eligible for a fault,
+    so ``FaultPlan(rate=1.0, kinds=("429",), first=2)`` means "two 429s, then success".
     """
 
     rate: float
@@ -99,14 +114,16 @@ class FaultPlan:
     seed: int = 0
     retry_after: float | None = 0.05
     hang_s: float = 30.0
+    trickle_s: float = 2.0
+    first: int | None = None
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.rate <= 1.0:
             raise ValueError(f"fault rate must be in [0, 1], got {self.rate}")
-        unknown = [k for k in self.kinds if k not in FAULT_KINDS]
+        unknown = [k for k in self.kinds if k not in ALL_FAULT_KINDS]
         if unknown or not self.kinds:
             raise ValueError(
-                f"fault kinds must be a non-empty subset of {FAULT_KINDS}, got {self.kinds}"
+                f"fault kinds must be a non-empty subset of {ALL_FAULT_KINDS}, got {self.kinds}"
             )
 
 
@@ -184,6 +201,9 @@ class LoopbackServer:
         fail_permanently: requests for which it returns True get a 400
             ``invalid_request_error`` (a permanent error that must not be retried).
         models: extra model names for ``GET /v1/models``.
+        root: if set, every model listed on ``GET /v1/models`` carries ``"root": root``, as
+            vLLM reports the weights it serves; assign ``server.root`` to simulate a checkpoint
+            swap behind the same model name.
         port: TCP port; 0 picks a free one.
         log_path: if set, one JSON line ``{"model", "messages"}`` is appended (and flushed) per
             received request, so a test can count requests across server processes.
@@ -191,6 +211,7 @@ class LoopbackServer:
     Attributes (safe to read from any thread):
         requests: every received JSON request body, in arrival order.
         received: number of HTTP requests to ``/v1/chat/completions``.
+        model_listings: number of ``GET /v1/models`` requests.
         served: number of successful 200 chat-completion JSON replies.
         faults_injected: how many faults of each kind were injected (permanent 400s count
             under ``"400"``).
@@ -204,6 +225,7 @@ class LoopbackServer:
         faults: FaultPlan | None = None,
         fail_permanently: Callable[[dict[str, Any]], bool] | None = None,
         models: Sequence[str] = (),
+        root: str | None = None,
         port: int = 0,
         log_path: str | Path | None = None,
     ) -> None:
@@ -211,11 +233,13 @@ class LoopbackServer:
         self.latency = latency
         self.faults = faults
         self.fail_permanently = fail_permanently
+        self.root = root
         self.port = port
         self.log_path = Path(log_path) if log_path is not None else None
 
         self.requests: list[dict[str, Any]] = []
         self.received = 0
+        self.model_listings = 0
         self.served = 0
         self.faults_injected: Counter[str] = Counter()
 
@@ -322,8 +346,13 @@ class LoopbackServer:
 
     async def _handle_models(self, request: web.Request) -> web.Response:
         with self._lock:
+            self.model_listings += 1
             names = list(dict.fromkeys(self._models))
+            root = self.root
         data = [{"id": n, "object": "model", "created": 0, "owned_by": "loopback"} for n in names]
+        if root is not None:
+            for entry in data:
+                entry["root"] = root
         return web.json_response({"object": "list", "data": data})
 
     def _record(self, body: Any) -> str | None:
@@ -340,7 +369,11 @@ class LoopbackServer:
                 line = {"model": model, "messages": body.get("messages")}
                 self._log_file.write(json.dumps(line) + "\n")
                 self._log_file.flush()
-            if self.faults is not None and self._rng.random() < self.faults.rate:
+            if self.faults is None:
+                return None
+            if self.faults.first is not None and self.received > self.faults.first:
+                return None
+            if self._rng.random() < self.faults.rate:
                 return self._rng.choice(list(self.faults.kinds))
             return None
 
@@ -368,7 +401,7 @@ class LoopbackServer:
                 {"error": {"message": "bad request", "type": "invalid_request_error"}}, status=400
             )
         if fault is not None:
-            return await self._inject(fault, body)
+            return await self._inject(fault, body, request)
 
         try:
             result = self.responder(body)
@@ -379,9 +412,13 @@ class LoopbackServer:
         reply = result if isinstance(result, Reply) else Reply(content=str(result))
         return self._respond(body, reply)
 
-    async def _inject(self, kind: str, body: dict[str, Any]) -> web.StreamResponse:
+    async def _inject(
+        self, kind: str, body: dict[str, Any], request: web.Request
+    ) -> web.StreamResponse:
         assert self.faults is not None
         self._count_fault(kind)
+        if kind in HOSTILE_KINDS:
+            return await self._hostile(kind, body, request)
         if kind == "429":
             headers = {}
             if self.faults.retry_after is not None:
@@ -401,6 +438,44 @@ class LoopbackServer:
         await asyncio.sleep(self.faults.hang_s)
         return self._respond(body, Reply(content=echo_responder(body)))
 
+    async def _hostile(
+        self, kind: str, body: dict[str, Any], request: web.Request
+    ) -> web.StreamResponse:
+        assert self.faults is not None
+        if kind == "hang":  # until the client gives up (which cancels this handler) or stop()
+            await asyncio.Event().wait()
+        if kind == "trickle":
+            return await self._trickle(body, request)
+        if kind == "reset":
+            _reset(request)
+            raise asyncio.CancelledError  # nothing more to send on an aborted connection
+        if kind == "401":
+            token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+            return web.json_response(
+                _error_body(f"Incorrect API key provided: {token}", "invalid_request_error",
+                            "invalid_api_key"), status=401)
+        if kind == "404":
+            return web.json_response(
+                _error_body(f"The model `{body.get('model')}` does not exist.",
+                            "invalid_request_error", "model_not_found"), status=404)
+        # "empty": a well-formed completion with no choices
+        return web.json_response({"id": "chatcmpl-empty", "object": "chat.completion",
+                                  "created": int(time.time()), "model": body.get("model"),
+                                  "choices": [], "usage": None})
+
+    async def _trickle(self, body: dict[str, Any], request: web.Request) -> web.StreamResponse:
+        """A normal reply whose body arrives one byte every ``trickle_s`` seconds."""
+        assert self.faults is not None
+        payload = json.dumps(self._completion(body, Reply(content=echo_responder(body)))).encode()
+        response = web.StreamResponse(status=200, headers={"Content-Type": "application/json"})
+        response.content_length = len(payload)
+        await response.prepare(request)
+        for i in range(len(payload)):
+            await response.write(payload[i:i + 1])
+            await asyncio.sleep(self.faults.trickle_s)
+        await response.write_eof()
+        return response
+
     def _respond(self, body: dict[str, Any], reply: Reply) -> web.StreamResponse:
         if reply.raw_body is not None:
             headers = {"Content-Type": "text/plain", **reply.headers}
@@ -410,7 +485,12 @@ class LoopbackServer:
             return web.json_response(
                 _error_body(reply.content, type_), status=reply.status, headers=reply.headers
             )
+        payload = self._completion(body, reply)
+        with self._lock:
+            self.served += 1
+        return web.json_response(payload, headers=reply.headers)
 
+    def _completion(self, body: dict[str, Any], reply: Reply) -> dict[str, Any]:
         message: dict[str, Any] = {"role": "assistant", "content": reply.content}
         if reply.reasoning is not None:
             message["reasoning_content"] = reply.reasoning
@@ -420,7 +500,7 @@ class LoopbackServer:
             if isinstance(m, dict)
         )
         completion_tokens = _words(reply.content) + _words(reply.reasoning)
-        payload = {
+        return {
             "id": f"chatcmpl-{uuid.uuid4().hex}",
             "object": "chat.completion",
             "created": int(time.time()),
@@ -432,9 +512,20 @@ class LoopbackServer:
                 "total_tokens": prompt_tokens + completion_tokens,
             },
         }
-        with self._lock:
-            self.served += 1
-        return web.json_response(payload, headers=reply.headers)
+
+
+def _reset(request: web.Request) -> None:
+    """Abort the connection with a TCP RST (SO_LINGER 0), as a crashing proxy would."""
+    import socket
+    import struct
+
+    transport = request.transport
+    if transport is None:
+        return
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    transport.abort()
 
 
 # --------------------------------------------------------------------- script mode
@@ -455,13 +546,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--seed", type=int, default=0, help="fault RNG seed")
     parser.add_argument("--hang-s", type=float, default=30.0, help="'timeout' fault duration")
+    parser.add_argument("--fault", default=None, choices=ALL_FAULT_KINDS,
+                        help="inject this fault into every request (or the first --fault-first)")
+    parser.add_argument("--fault-first", type=int, default=None,
+                        help="only the first N requests get a fault")
+    parser.add_argument("--trickle-s", type=float, default=2.0, help="'trickle' byte interval")
+    parser.add_argument("--root", default=None, help="weights path reported on GET /v1/models")
+    parser.add_argument("--models", default="", help="comma-separated names GET /v1/models lists")
     parser.add_argument("--log", type=Path, default=None, help="append one JSON line per request")
     args = parser.parse_args(argv)
 
     faults = None
-    if args.fault_rate > 0:
+    common = {"seed": args.seed, "hang_s": args.hang_s, "trickle_s": args.trickle_s,
+              "first": args.fault_first}
+    if args.fault is not None:
+        faults = FaultPlan(rate=1.0, kinds=(args.fault,), **common)
+    elif args.fault_rate > 0:
         kinds = tuple(k.strip() for k in args.fault_kinds.split(",") if k.strip())
-        faults = FaultPlan(rate=args.fault_rate, kinds=kinds, seed=args.seed, hang_s=args.hang_s)
+        faults = FaultPlan(rate=args.fault_rate, kinds=kinds, **common)
 
     stop = threading.Event()
 
@@ -471,7 +573,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     with LoopbackServer(
-        latency=args.latency, faults=faults, port=args.port, log_path=args.log
+        latency=args.latency, faults=faults, root=args.root, port=args.port, log_path=args.log,
+        models=[m for m in args.models.split(",") if m],
     ) as srv:
         print(f"READY {srv.base_url}", flush=True)
         while not stop.wait(0.5):

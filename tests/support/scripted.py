@@ -19,14 +19,17 @@ Reply = str | ModelResponse | Exception
 class ScriptedBackend:
     batch_size = 1
     default_concurrency = 4
+    remote = True  # stands in for a server: calls get the runner's deadlines
 
     def __init__(self, responder: Callable[[ModelRequest], Reply], ref: str = "test/scripted",
-                 transient: dict[str, int] | None = None, permanent: set[str] | None = None) -> None:
+                 transient: dict[str, int] | None = None, permanent: set[str] | None = None,
+                 hang: set[str] | None = None) -> None:
         self.responder = responder
         self.ref = ref
         self.cache_ref = ref
         self.transient = dict(transient or {})
         self.permanent = permanent or set()
+        self.hang = hang or set()  # ids that never get an answer (the runner's deadline ends them)
         self.requests: list[ModelRequest] = []
         self.in_flight = 0
         self.peak = 0
@@ -42,6 +45,8 @@ class ScriptedBackend:
         self.peak = max(self.peak, self.in_flight)
         try:
             await asyncio.sleep(0.005)
+            if request.id in self.hang:
+                await asyncio.Event().wait()
             if request.id in self.permanent:
                 raise PermanentError("HTTP 400: bad request")
             if self.transient.get(request.id, 0) > 0:
@@ -57,6 +62,9 @@ class ScriptedBackend:
             return [reply]
         finally:
             self.in_flight -= 1
+
+    async def cache_identity(self) -> str:
+        return self.cache_ref
 
     async def aclose(self) -> None:
         return None

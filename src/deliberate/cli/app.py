@@ -5,7 +5,9 @@ function. Heavy libraries (torch, transformers, datasets) are imported inside th
 need them, so commands that do not train start fast.
 
 Exit codes: 0 done; 2 a usage or input error (one line naming the flag, file:line or field);
-130 interrupted.
+3 a stage stopped early because its requests all failed for one reason (``StageAborted``: a bad
+API key, an unknown model, no server; one line naming the cause, endpoint and model);
+130 interrupted. Every :class:`DeliberateError` is printed as ``error: <message>`` on one line.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ Use :func:`get_backend` for a ``provider/model`` ref and :func:`generate` to run
 from __future__ import annotations
 
 from deliberate.llm.backend import Backend
+from deliberate.llm.errors import StageAborted
 from deliberate.llm.options import BackendOptions
 from deliberate.llm.refs import ModelRef, get_backend, parse_model_ref
 from deliberate.llm.runner import RunOutput, generate, run_requests
@@ -34,6 +35,7 @@ __all__ = [
     "ReasoningFormat",
     "RunOutput",
     "SamplingConfig",
+    "StageAborted",
     "Usage",
     "UsageReport",
     "generate",

@@ -35,8 +35,16 @@ class BackendOptions(BaseModel):
         description="Requests in flight (default 64 for servers, 1 batch for local models).",
         json_schema_extra={"env": "DELIBERATE_CONCURRENCY"})
     batch_size: int = Field(default=8, ge=1, description="Local models: prompts per generate call.")
-    timeout: float = Field(default=600.0, gt=0, description="Seconds before a request times out.")
+    timeout: float = Field(
+        default=300.0, gt=0,
+        description="Servers: seconds one attempt may take in all (connect, send, the whole "
+                    "reply); a slower reply times out and is retried.")
     max_attempts: int = Field(default=6, ge=1, description="Tries per request before giving up.")
+    request_budget: float = Field(
+        default=600.0, gt=0,
+        description="Servers: seconds one request may take over all its attempts and retry "
+                    "waits. This bounds a hung server: at most this long per request (with "
+                    "the defaults, two 300 s attempts).")
     backoff_base: float = Field(default=1.0, ge=0, description="First retry delay, doubled each try.")
     backoff_max: float = Field(default=60.0, ge=0, description="Longest retry delay.")
     cache: Path | None = Field(
@@ -46,5 +54,9 @@ class BackendOptions(BaseModel):
                             json_schema_extra={"flags": ["--use-cache/--no-cache"]})
     progress: bool = Field(default=True, description="Show a progress bar.",
                            json_schema_extra={"flags": ["--progress/--quiet"]})
+    revision: str | None = Field(
+        default=None,
+        description="Tag for the weights behind the model name (e.g. a checkpoint step); part "
+                    "of the cache key, so a new tag never gets an old checkpoint's answers.")
     extra_body: dict[str, Any] = Field(
         default_factory=dict, description="Extra JSON fields for OpenAI-compatible servers.")

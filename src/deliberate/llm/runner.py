@@ -2,27 +2,35 @@
 
 It deduplicates requests by cache key, serves what the cache already holds, and sends the rest
 with bounded concurrency, retrying transient failures with exponential backoff and jitter
-(``Retry-After`` wins when the server sends it). Each response is cached the moment it arrives,
-so a killed run resumes with only the unfinished requests. Permanent failures are returned with
-their reason; they never abort the run.
+(``Retry-After`` wins when the server sends it) within a deadline per attempt and a budget per
+request (:mod:`deliberate.llm.attempt`). Each response is cached the moment it arrives, so a
+killed run resumes with only the unfinished requests. Failures about one request are returned
+with their reason and never abort the run; failures every request shares (a bad key, an unknown
+model, no server) stop it after a few requests with :class:`StageAborted`
+(:mod:`deliberate.llm.failfast`).
+
+Cache keys hash the request with the backend's :meth:`cache_identity` (for a server: its model,
+endpoint and, where the server reports them, the weights it serves) and ``options.revision``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from deliberate.llm.attempt import attempt_batch
+from deliberate.llm.attempt import retry_delay as _delay  # noqa: F401 - the name tests import
 from deliberate.llm.backend import Backend
 from deliberate.llm.cache import ResponseCache
-from deliberate.llm.errors import PermanentError, TransientError, redact
+from deliberate.llm.failfast import FailFast
 from deliberate.llm.options import BackendOptions
 from deliberate.llm.progress import RunProgress
 from deliberate.llm.types import ModelRequest, ModelResult
 from deliberate.llm.usage import ModelUsage, UsageReport
 
 ResultCallback = Callable[[ModelResult], None]
+Batch = list[tuple[str, ModelRequest]]
 
 
 @dataclass
@@ -31,6 +39,12 @@ class RunOutput:
 
     results: list[ModelResult]
     usage: UsageReport
+
+
+async def cache_identity(backend: Backend, options: BackendOptions) -> str:
+    """What this run's cache keys are keyed by: the backend's identity, plus ``revision``."""
+    identity = await backend.cache_identity()
+    return f"{identity}|revision={options.revision}" if options.revision else identity
 
 
 async def run_requests(
@@ -42,93 +56,86 @@ async def run_requests(
     on_result: ResultCallback | None = None,
     description: str = "requests",
 ) -> RunOutput:
-    """Run requests through a backend; returns one :class:`ModelResult` per request, in order."""
+    """Run requests through a backend; returns one :class:`ModelResult` per request, in order.
+
+    Raises :class:`StageAborted` when requests keep failing for one stage-wide reason; what
+    succeeded before that is cached.
+    """
     options = options or BackendOptions()
-    # Local models add a fingerprint of their files (see llm.weights.local_weights_ref).
-    keys = [r.cache_key(backend.cache_ref) for r in requests]
-    unique: dict[str, ModelRequest] = {}
-    for key, request in zip(keys, requests):
-        unique.setdefault(key, request)
-    usage = ModelUsage(requests=len(unique))
-    done: dict[str, ModelResult] = {}
-    hits = cache.get_many(unique) if cache is not None else {}
-    for key, response in hits.items():
-        done[key] = ModelResult(id=unique[key].id, key=key, response=response, cached=True)
-    usage.from_cache = len(hits)
-    todo = [(k, r) for k, r in unique.items() if k not in done]
-    progress = RunProgress(description, total=len(unique), done=len(hits), enabled=options.progress)
-    concurrency = options.concurrency or backend.default_concurrency
-    semaphore = asyncio.Semaphore(concurrency)
+    try:
+        identity = await cache_identity(backend, options)
+        keys = [r.cache_key(identity) for r in requests]
+        unique: dict[str, ModelRequest] = {}
+        for key, request in zip(keys, requests):
+            unique.setdefault(key, request)
+        usage = ModelUsage(requests=len(unique))
+        done = _cached(cache, unique, usage, on_result)
+        todo = [(k, r) for k, r in unique.items() if k not in done]
+        progress = RunProgress(description, total=len(unique), done=len(done),
+                               enabled=options.progress)
 
-    def finish(result: ModelResult) -> None:
-        done[result.key] = result
-        if result.ok and cache is not None:
-            cache.put(result.key, backend.ref, result.response)  # type: ignore[arg-type]
-        progress.advance(failed=not result.ok)
-        if on_result is not None:
-            on_result(result)
+        def report(result: ModelResult) -> None:
+            progress.advance(failed=not result.ok)
+            if on_result is not None:
+                on_result(result)
 
-    async def run_batch(batch: list[tuple[str, ModelRequest]]) -> None:
-        async with semaphore:
-            for result in await _attempt(backend, batch, options, usage):
-                finish(result)
-
-    if on_result is not None:
-        for result in done.values():
-            on_result(result)
-    with progress:
-        await asyncio.gather(*(run_batch(b) for b in _batches(todo, backend.batch_size)))
-    await backend.aclose()
+        with progress:
+            await _send(backend, todo, options, usage, cache, done, report)
+    finally:
+        await backend.aclose()
     return RunOutput(_in_order(requests, keys, done), UsageReport(models={backend.ref: usage}))
 
 
-async def _attempt(
-    backend: Backend,
-    batch: list[tuple[str, ModelRequest]],
-    options: BackendOptions,
-    usage: ModelUsage,
-) -> list[ModelResult]:
-    """Call the backend for one batch, retrying transient errors; never raises."""
-    requests = [r for _, r in batch]
-    usage.sent += len(batch)
-    error = "not attempted"
-    for attempt in range(1, options.max_attempts + 1):
-        usage.attempts += len(batch)
-        try:
-            responses = await backend.generate(requests)
-        except TransientError as exc:
-            error = f"{exc} (after {attempt} attempts)"
-            if attempt < options.max_attempts:
-                await asyncio.sleep(_delay(attempt, exc.retry_after, options))
-            continue
-        except PermanentError as exc:
-            error = str(exc)
-            break
-        except Exception as exc:  # noqa: BLE001 - a backend bug or local failure: record it, keep the run going
-            error = redact(f"{type(exc).__name__}: {exc}")
-            break
-        for response in responses:
-            usage.input_tokens += response.usage.input_tokens
-            usage.output_tokens += response.usage.output_tokens
-        return [
-            ModelResult(id=r.id, key=k, response=resp, attempts=attempt)
-            for (k, r), resp in zip(batch, responses)
-        ]
-    usage.failed += len(batch)
-    return [ModelResult(id=r.id, key=k, error=error, attempts=attempt) for k, r in batch]
+def _cached(cache: ResponseCache | None, unique: dict[str, ModelRequest], usage: ModelUsage,
+            on_result: ResultCallback | None) -> dict[str, ModelResult]:
+    """Results the cache already holds (reported to ``on_result`` at once)."""
+    hits = cache.get_many(unique) if cache is not None else {}
+    done = {key: ModelResult(id=unique[key].id, key=key, response=response, cached=True)
+            for key, response in hits.items()}
+    usage.from_cache = len(hits)
+    if on_result is not None:
+        for result in done.values():
+            on_result(result)
+    return done
 
 
-def _delay(attempt: int, retry_after: float | None, options: BackendOptions) -> float:
-    """Exponential backoff with full jitter; a server's Retry-After takes precedence."""
-    if retry_after is not None:
-        return min(retry_after, options.backoff_max)
-    ceiling = min(options.backoff_max, options.backoff_base * 2 ** (attempt - 1))
-    return random.uniform(ceiling / 2, ceiling)
+async def _send(backend: Backend, todo: Batch, options: BackendOptions, usage: ModelUsage,
+                cache: ResponseCache | None, done: dict[str, ModelResult],
+                report: ResultCallback) -> None:
+    """Send what the cache lacks; each result is cached and reported the moment it arrives."""
+    concurrency = options.concurrency or backend.default_concurrency
+    semaphore = asyncio.Semaphore(concurrency)
+    watch = FailFast(concurrency)
+
+    async def run_batch(batch: Batch) -> None:
+        async with semaphore, watch.slot():
+            usage.sent += len(batch)
+            outcome = await attempt_batch(backend, [r for _, r in batch], options, usage)
+            if outcome.responses is None:
+                usage.failed += len(batch)
+            for i, (key, request) in enumerate(batch):
+                response = outcome.responses[i] if outcome.responses is not None else None
+                result = ModelResult(id=request.id, key=key, response=response,
+                                     error=outcome.error if response is None else None,
+                                     attempts=outcome.attempts)
+                done[key] = result
+                if result.ok and cache is not None:
+                    cache.put(key, backend.ref, response)  # type: ignore[arg-type]
+                report(result)
+                watch.record(result.ok, outcome.cause, outcome.error)
+            watch.check()
+
+    tasks = [asyncio.ensure_future(run_batch(b)) for b in _batches(todo, backend.batch_size)]
+    try:
+        await asyncio.gather(*tasks)
+    except BaseException:  # StageAborted, or an interrupt: stop what is still in flight
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
 
 
-def _batches(
-    todo: list[tuple[str, ModelRequest]], size: int
-) -> list[list[tuple[str, ModelRequest]]]:
+def _batches(todo: Batch, size: int) -> list[Batch]:
     """Group requests with equal sampling settings into batches of ``size``."""
     groups: dict[str, list[tuple[str, ModelRequest]]] = {}
     for item in todo:

@@ -29,6 +29,7 @@ class HFBackend:
     """Batched local generation; concurrency 1 (one batch at a time on one device)."""
 
     default_concurrency = 1
+    remote = False
 
     def __init__(
         self,
@@ -101,6 +102,9 @@ class HFBackend:
                 )
             )
         return results
+
+    async def cache_identity(self) -> str:
+        return self.cache_ref
 
     async def aclose(self) -> None:
         return None

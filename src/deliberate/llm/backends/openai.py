@@ -2,20 +2,32 @@
 
 Works with OpenAI, vLLM, SGLang, Ollama, llama.cpp server and hosted APIs. The client's own
 retries are off: the batch runner retries with backoff that honours ``Retry-After``, and counts
-every attempt.
+every attempt. Each call has a deadline for the whole request (``deadline.within``: the
+client's own time-outs are per read, so a trickling server would never time out), and
+failures are named by what happened (:mod:`~deliberate.llm.backends.openai_errors`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 from typing import Any
 
 from deliberate.errors import DeliberateError
-from deliberate.llm.errors import PermanentError, TransientError, redact
+from deliberate.llm.backends.openai_errors import (
+    Where,
+    connection_error,
+    normalise_endpoint,
+    one_line,
+    status_error,
+)
+from deliberate.llm.deadline import within
+from deliberate.llm.errors import TransientError, redact
 from deliberate.llm.reasoning import split_reasoning
 from deliberate.llm.types import ModelRequest, ModelResponse, Usage
 
-TRANSIENT_STATUS = {408, 409, 429, 500, 502, 503, 504, 520, 522, 524, 529}
+IDENTITY_TIMEOUT = 10.0
+"""Most seconds spent asking the server which weights it serves (``GET /models``)."""
 
 
 class OpenAIBackend:
@@ -23,6 +35,7 @@ class OpenAIBackend:
 
     batch_size = 1
     default_concurrency = 64
+    remote = True
 
     def __init__(
         self,
@@ -30,18 +43,20 @@ class OpenAIBackend:
         *,
         base_url: str | None = None,
         api_key_env: str = "OPENAI_API_KEY",
-        timeout: float = 600.0,
+        timeout: float = 300.0,
         extra_body: dict[str, Any] | None = None,
     ) -> None:
         self.model = model
         self.ref = f"openai/{model}"
         self.cache_ref = self.ref  # a served model has no weight files here to fingerprint
         self.base_url = base_url or os.environ.get("OPENAI_BASE_URL")
+        self.endpoint = normalise_endpoint(self.base_url)
         self._api_key = os.environ.get(api_key_env) or ("EMPTY" if self.base_url else None)
         if self._api_key is None:
             raise DeliberateError(
                 f"model '{self.ref}': set {api_key_env} (or --base-url for a local server)"
             )
+        self._where = Where(self.endpoint, self.ref, api_key_env, [self._api_key])
         self.timeout = timeout
         self.extra_body = extra_body or {}
         self._client: Any = None
@@ -59,6 +74,27 @@ class OpenAIBackend:
                 http_client=_http_client(self.timeout),
             )
         return self._client
+
+    async def cache_identity(self) -> str:
+        """``openai/<model>|endpoint=<url>``, plus ``|root=<weights>`` where the server lists
+        the model with a ``root`` (vLLM does: the path or hub id it loaded)."""
+        root = await self._served_root()
+        identity = f"{self.ref}|endpoint={self.endpoint}"
+        return f"{identity}|root={root}" if root else identity
+
+    async def _served_root(self) -> str | None:
+        """The ``root`` of our model on ``GET /models``; None if the server has no such listing."""
+        try:
+            listing = await within(self._get_client().get("/models", cast_to=object),
+                                   min(self.timeout, IDENTITY_TIMEOUT))
+        except Exception:  # noqa: BLE001 - no listing (or no server): identify by endpoint alone
+            return None
+        entries = listing.get("data") if isinstance(listing, dict) else None
+        for entry in entries if isinstance(entries, list) else []:
+            if isinstance(entry, dict) and entry.get("id") == self.model:
+                root = entry.get("root")
+                return root if isinstance(root, str) and root else None
+        return None
 
     async def generate(self, batch: list[ModelRequest]) -> list[ModelResponse]:
         return [await self._one(request) for request in batch]
@@ -80,14 +116,18 @@ class OpenAIBackend:
             kwargs["stop"] = list(cfg.stop)
         kwargs.update(self.extra_body)
         try:
-            completion = await self._create(kwargs)
+            completion = await within(self._create(kwargs), self.timeout)
         except openai.APIStatusError as exc:
-            raise _status_error(exc, self._api_key) from None
-        except (openai.APITimeoutError, openai.APIConnectionError) as exc:
-            raise TransientError(redact(f"{type(exc).__name__}: {exc}", [self._api_key or ""])) from None
+            raise status_error(exc, self._where) from None
+        except (openai.APIConnectionError, asyncio.TimeoutError) as exc:
+            raise connection_error(exc, self._where, self.timeout) from None
         except (openai.APIResponseValidationError, ValueError) as exc:
-            raise TransientError(f"unparsable response: {type(exc).__name__}") from None
-        return _to_response(completion, self.ref)
+            raise self._unparsable(f"malformed JSON ({one_line(str(exc))})") from None
+        return _to_response(completion, self.ref, self._unparsable)
+
+    def _unparsable(self, what: str) -> TransientError:
+        return TransientError(redact(f"unparsable response from {self.endpoint}: {what}",
+                                     self._where.secrets))
 
     async def _create(self, body: dict[str, Any]) -> Any:
         """POST /chat/completions through the client's generic request method.
@@ -123,32 +163,15 @@ def _http_client(timeout: float) -> Any:
         return httpx.AsyncClient(limits=limits, timeout=timeout)
 
 
-def _status_error(exc: Any, api_key: str | None) -> Exception:
-    status = exc.status_code
-    message = redact(f"HTTP {status}: {getattr(exc, 'message', exc)}", [api_key or ""])
-    if status in TRANSIENT_STATUS:
-        return TransientError(message, retry_after=_retry_after(exc.response.headers))
-    return PermanentError(message)
-
-
-def _retry_after(headers: Any) -> float | None:
-    for name in ("retry-after-ms", "retry-after"):
-        value = headers.get(name)
-        if value is None:
-            continue
-        try:
-            seconds = float(value)
-        except ValueError:
-            return None  # an HTTP date; fall back to our own backoff
-        return seconds / 1000 if name.endswith("-ms") else seconds
-    return None
-
-
-def _to_response(completion: Any, ref: str) -> ModelResponse:
+def _to_response(completion: Any, ref: str, unparsable: Any) -> ModelResponse:
     """Read a chat-completion JSON reply; anything else is a transient (unparsable) error."""
-    choices = completion.get("choices") if isinstance(completion, dict) else None
-    if not choices or not isinstance(choices[0], dict) or not isinstance(choices[0].get("message"), dict):
-        raise TransientError("unparsable response: not a chat completion")
+    if not isinstance(completion, dict) or "choices" not in completion:
+        raise unparsable("not a chat completion")
+    choices = completion["choices"]
+    if not isinstance(choices, list) or not choices:
+        raise unparsable("no choices in the reply")
+    if not isinstance(choices[0], dict) or not isinstance(choices[0].get("message"), dict):
+        raise unparsable("its first choice has no message")
     choice = choices[0]
     message = choice["message"]
     field = message.get("reasoning_content") or message.get("reasoning")

@@ -18,6 +18,7 @@ from deliberate.llm.weights import local_weights_ref
 
 class VLLMBackend:
     default_concurrency = 1
+    remote = False
 
     def __init__(self, name: str, *, batch_size: int = 256, **engine_kwargs: Any) -> None:
         self.name = name
@@ -62,6 +63,9 @@ class VLLMBackend:
                 )
             )
         return responses
+
+    async def cache_identity(self) -> str:
+        return self.cache_ref
 
     async def aclose(self) -> None:
         return None
