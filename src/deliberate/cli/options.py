@@ -54,7 +54,10 @@ def _click_type(annotation: Any) -> Any:
 
 def _default_text(info: FieldInfo) -> str | None:
     if info.default_factory is not None:
-        value = info.default_factory()  # type: ignore[call-arg]
+        try:  # a factory may read the environment; --help must work whatever it holds
+            value = info.default_factory()  # type: ignore[call-arg]
+        except Exception:  # noqa: BLE001
+            return None
     else:
         value = info.default
     if value is None or value == "" or value == {}:

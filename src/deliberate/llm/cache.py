@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
+from deliberate.errors import DeliberateError
 from deliberate.llm.types import ModelResponse
 
 _SCHEMA = """
@@ -40,11 +41,18 @@ class ResponseCache:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute(_SCHEMA)
+        if self.path.is_dir():
+            raise DeliberateError(f"--cache {self.path}: is a folder; give a file path "
+                                  "(e.g. cache.sqlite)")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute(_SCHEMA)
+        except (sqlite3.DatabaseError, OSError) as exc:
+            raise DeliberateError(f"--cache {self.path}: not a usable SQLite response cache "
+                                  f"({exc})") from None
 
     def get_many(self, keys: Iterable[str]) -> dict[str, ModelResponse]:
         """Cached responses for the keys that have one."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from deliberate.llm.types import ReasoningFormat
+from deliberate.llm.types import ModelResponse, ReasoningFormat, Usage
 
 _OPEN, _CLOSE = "<think>", "</think>"
 _HARMONY = re.compile(
@@ -76,6 +76,13 @@ def _split_harmony(text: str) -> SplitReply:
     if not final:
         return SplitReply(reasoning, "", ReasoningFormat.unclosed)
     return SplitReply(reasoning, "\n\n".join(final).strip(), ReasoningFormat.harmony)
+
+
+def response_from_text(text: str, *, finish_reason: str | None, usage: Usage, model: str) -> ModelResponse:
+    """A local model's generated text as a reply: reasoning split off, whatever its convention."""
+    split = split_reasoning(text)
+    return ModelResponse(content=split.content, reasoning=split.reasoning, reasoning_format=split.format,
+                         finish_reason=finish_reason, usage=usage, model=model)
 
 
 def join_reasoning(reasoning: str | None, content: str) -> str:

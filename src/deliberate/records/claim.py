@@ -29,8 +29,8 @@ def claim_output(out: str | Path, inputs: Sequence[str | Path | None] = (), *,
         if source is not None and Path(source).exists() and _same_file(out, Path(source)):
             raise DeliberateError(f"--out {out} is also an input of this command; writing it "
                                   "would destroy the input: choose another path")
-    (out if folder else out.parent).mkdir(parents=True, exist_ok=True)
-    lock_path = out / ".lock" if folder else out.with_name(f".{out.name}.lock")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = out.with_name(f".{out.name}.lock")
     handle = open(lock_path, "a+", encoding="utf-8")  # noqa: SIM115 - held for the whole block
     try:
         _lock(handle, out)

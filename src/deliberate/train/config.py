@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -24,6 +25,10 @@ DEFAULT_REWARD_WEIGHTS = {"judge": 1.0, "format": 0.2, "refusal_mode": 1.0}
 
 C = TypeVar("C")
 log = logging.getLogger(__name__)
+
+# TRL's own defaults set transformers' renamed `gradient_checkpointing` field, which warns on
+# every config built; nothing a user can act on, so it is not shown.
+warnings.filterwarnings("ignore", message=".*gradient_checkpointing.*deprecated", category=FutureWarning)
 
 
 @dataclass

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from deliberate.llm.backends.chat_templates import ensure_chat_template, stop_token_ids
-from deliberate.llm.reasoning import split_reasoning
+from deliberate.llm.reasoning import response_from_text
 from deliberate.llm.types import ModelRequest, ModelResponse, Usage
 from deliberate.llm.weights import local_weights_ref
 
@@ -90,17 +90,9 @@ class HFBackend:
             new = row[prompt_len:]
             text = decode_keeping_think(tokenizer, new)
             n_out = int((new != tokenizer.pad_token_id).sum())
-            split = split_reasoning(text)
-            results.append(
-                ModelResponse(
-                    content=split.content,
-                    reasoning=split.reasoning,
-                    reasoning_format=split.format,
-                    finish_reason="length" if n_out >= cfg.max_tokens else "stop",
-                    usage=Usage(input_tokens=int(mask.sum()), output_tokens=n_out),
-                    model=self.ref,
-                )
-            )
+            results.append(response_from_text(
+                text, finish_reason="length" if n_out >= cfg.max_tokens else "stop",
+                usage=Usage(input_tokens=int(mask.sum()), output_tokens=n_out), model=self.ref))
         return results
 
     async def cache_identity(self) -> str:

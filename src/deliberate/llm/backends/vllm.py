@@ -11,7 +11,7 @@ import asyncio
 from typing import Any
 
 from deliberate.errors import DeliberateError
-from deliberate.llm.reasoning import split_reasoning
+from deliberate.llm.reasoning import response_from_text
 from deliberate.llm.types import ModelRequest, ModelResponse, Usage
 from deliberate.llm.weights import local_weights_ref
 
@@ -53,15 +53,9 @@ class VLLMBackend:
         responses = []
         for out in outputs:
             completion = out.outputs[0]
-            split = split_reasoning(completion.text)
-            responses.append(
-                ModelResponse(
-                    content=split.content, reasoning=split.reasoning, reasoning_format=split.format,
-                    finish_reason=completion.finish_reason,
-                    usage=Usage(input_tokens=len(out.prompt_token_ids), output_tokens=len(completion.token_ids)),
-                    model=self.ref,
-                )
-            )
+            usage = Usage(input_tokens=len(out.prompt_token_ids), output_tokens=len(completion.token_ids))
+            responses.append(response_from_text(completion.text, finish_reason=completion.finish_reason,
+                                                usage=usage, model=self.ref))
         return responses
 
     async def cache_identity(self) -> str:
