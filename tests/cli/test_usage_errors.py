@@ -117,10 +117,11 @@ def test_a_second_writer_gets_a_clear_error(tmp_path: Path) -> None:
     from deliberate.records.claim import claim_output
 
     out = tmp_path / "o.jsonl"
-    with claim_output(out):
-        with pytest.raises(DeliberateError, match="being written by another deliberate process"):
-            with claim_output(out):
-                pass
+    first = claim_output(out)
+    first.__enter__()
+    with pytest.raises(DeliberateError, match="being written by another"), claim_output(out):
+        pass
+    first.__exit__(None, None, None)
     with claim_output(out):  # released: a later writer is fine
         pass
     assert not out.with_name(".o.jsonl.lock").exists()
