@@ -10,6 +10,9 @@ import json
 from deliberate.cli.app import main
 from deliberate.pipeline.demo import QUICK, seed_examples, write_demo_data
 
+SEEDS_PENDING = {"cbrn", "child_safety", "misinformation", "intellectual_property", "agentic"}
+"""Default-spec categories (new in spec v2) that the shipped seed set does not cover yet."""
+
 
 def test_seed_set_is_complete_and_cites_real_rules():
     from deliberate.spec import load_spec
@@ -18,7 +21,11 @@ def test_seed_set_is_complete_and_cites_real_rules():
     spec = load_spec("default")
     seeds = seed_examples()
     assert len(seeds) >= 300
-    assert {c for s in seeds for c in s["category"]} == {*spec.category_ids, "none"}
+    seeded = {c for s in seeds for c in s["category"]}
+    assert seeded <= {*spec.category_ids, "none"} and "none" in seeded
+    # spec v2 added these categories; the seed set covers the other ones, and gets them with
+    # the seed chains of thought v2 (then this set shrinks to empty)
+    assert set(spec.category_ids) - seeded == SEEDS_PENDING
     assert {s["split"] for s in seeds} == {"train", "eval"}
     for s in seeds:
         assert check_citations(s["reasoning"], spec, s["category"]).valid, s["id"]

@@ -1,4 +1,4 @@
-"""``deliberate spec``: validate, show and list a safety spec."""
+"""``deliberate spec``: validate, show, list and lint a safety spec."""
 
 from __future__ import annotations
 
@@ -55,3 +55,40 @@ def categories(path: str) -> None:
 
     for cat in load_spec(path).categories:
         click.echo(f"{cat.id}\t{cat.title}")
+
+
+@spec_group.command("lint")
+@SPEC_ARG
+@click.option("--max-tokens", type=int, default=None,
+              help="Also flag any excerpt over this many (approximate) tokens.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def lint(path: str, max_tokens: int | None, as_json: bool) -> int:
+    """Find gaps in a spec: categories with no allowed rule, no examples or no borderline pair,
+    rules no example exercises, examples without a reference answer, unused definitions; and
+    print each category's excerpt size. Exit 0 when clean, 1 with findings, 2 if invalid."""
+    import json
+
+    from deliberate.spec import load_spec
+    from deliberate.spec.lint import TOKENS_METHOD, lint_spec
+
+    spec = load_spec(path)
+    report = lint_spec(spec, max_excerpt_tokens=max_tokens)
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), indent=2))
+        return 0 if report.clean else 1
+    rules = sum(len(c.rules) for c in spec.categories)
+    examples = sum(len(c.examples) for c in spec.categories)
+    click.echo(f"spec '{spec.name}' v{spec.version} (format {spec.spec_format}): "
+               f"{len(spec.categories)} categories, {rules} rules, {len(spec.definitions)} "
+               f"definitions, {examples} examples")
+    click.echo(f"excerpt tokens ({TOKENS_METHOD}):")
+    width = max(len(c) for c in report.excerpt_tokens)
+    for cid, tokens in report.excerpt_tokens.items():
+        click.echo(f"  {cid:<{width}}  {tokens:>6,}")
+    if report.clean:
+        click.echo("clean: no findings")
+        return 0
+    click.echo(f"{len(report.findings)} finding{'s' if len(report.findings) != 1 else ''}:")
+    for f in report.findings:
+        click.echo(f"  {f.where}: {f.message} [{f.kind}]")
+    return 1

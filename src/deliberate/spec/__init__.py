@@ -1,12 +1,15 @@
-"""The safety spec: format, loading, rendering and per-category excerpts."""
+"""The safety spec: format, loading, rendering, per-category excerpts and lint."""
 
 from deliberate.spec.load import default_spec_path, load_spec
 from deliberate.spec.model import (
     NONE_CATEGORY,
     Category,
+    CategorySummary,
+    Definition,
     Example,
     ResponseMode,
     Rule,
+    Severity,
     Spec,
     StyleGuideline,
     content_hash,
@@ -15,9 +18,12 @@ from deliberate.spec.model import (
 __all__ = [
     "NONE_CATEGORY",
     "Category",
+    "CategorySummary",
+    "Definition",
     "Example",
     "ResponseMode",
     "Rule",
+    "Severity",
     "Spec",
     "StyleGuideline",
     "content_hash",

@@ -14,7 +14,9 @@ from deliberate.records.checks import Checks, CitationCheck, FormatCheck, LeakCh
 from deliberate.records.modes import NONE_CATEGORY
 from deliberate.spec.model import Spec
 
-_CITATION = re.compile(r"(?<![\w./-])((?:style\.[a-z][a-z0-9_]*)|(?:[a-z][a-z_]*\.[1-9][0-9]*))(?![\w/-]|\.\d)")
+_CITATION = re.compile(
+    r"(?<![\w./-])((?:(?:style|def)\.[a-z][a-z0-9_]*)|(?:[a-z][a-z_]*\.[1-9][0-9]*))(?![\w/-]|\.\d)"
+)
 _SPEC_REFERENCE = re.compile(
     r"\b(?:the|this|that|your)\s+(?:safety\s+)?(?:spec|specification|policy|policies|guidelines?|"
     r"rules?)\s+(?:above|below|provided|given|shown|you\s+(?:gave|provided|shared))\b"
@@ -27,12 +29,17 @@ LEAK_QUOTE_WORDS = 12
 
 
 def cited_ids(text: str) -> list[str]:
-    """Rule-id-like tokens (``violence.2``, ``style.refusal``) in order of first mention."""
+    """Citable-id-like tokens (``violence.2``, ``style.refusal``, ``def.minor``), in order of
+    first mention."""
     return list(dict.fromkeys(m.group(1) for m in _CITATION.finditer(text or "")))
 
 
 def check_citations(reasoning: str | None, spec: Spec, categories: list[str] | None) -> CitationCheck:
-    """Every cited id exists; at least one belongs to the prompt's category (style for ``none``)."""
+    """Every cited id exists; at least one belongs to the prompt's category (style for ``none``).
+
+    Definitions (``def.<term>``) are valid citations but never fit a category on their own: a
+    chain of thought must still cite the rule (or style guideline) that decides the request.
+    """
     cited = cited_ids(reasoning or "")
     unknown = [c for c in cited if c not in spec.rules_by_id]
     cats = [c for c in (categories or [NONE_CATEGORY]) if c != NONE_CATEGORY]
@@ -84,7 +91,10 @@ def _spec_shingles(spec_hash: str, spec: Spec, n: int) -> frozenset[tuple[str, .
     if (spec_hash, n) in _SHINGLES:
         return _SHINGLES[(spec_hash, n)]
     texts = [spec.preamble, *(s.text for s in spec.style_guidelines)]
-    texts += [r.text for c in spec.categories for r in c.rules]
+    texts += [d.text for d in spec.definitions]
+    texts += [t for c in spec.categories for r in c.rules for t in (r.text, r.operator_note) if t]
+    texts += [t for c in spec.categories if c.summary
+              for t in (c.summary.covers, c.summary.allowed, c.summary.disallowed)]
     shingles: set[tuple[str, ...]] = set()
     for text in texts:
         words = _words(text)

@@ -8,81 +8,29 @@ and code can check the citations.
 from __future__ import annotations
 
 import hashlib
-import re
 from functools import cached_property
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from deliberate.records.modes import NONE_CATEGORY, ResponseMode
+from deliberate.spec.elements import (
+    Category,
+    CategorySummary,
+    Definition,
+    Example,
+    Rule,
+    Severity,
+    StyleGuideline,
+    _Strict,
+)
 
-CATEGORY_ID = r"^[a-z][a-z0-9_]*$"
-STYLE_ID = r"^style\.[a-z][a-z0-9_]*$"
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
-
-
-class StyleGuideline(_Strict):
-    """How responses of one kind read (refusal, safe completion, compliance...)."""
-
-    id: str = Field(pattern=STYLE_ID, description="Citable id, e.g. `style.refusal`.")
-    title: str = Field(min_length=1, description="Short human title.")
-    text: str = Field(min_length=1, description="The guideline, Markdown allowed.")
-
-
-class Rule(_Strict):
-    """One numbered, citable rule of a content category."""
-
-    id: str = Field(description="`<category>.<n>`, e.g. `violence.2`.")
-    mode: ResponseMode = Field(description="Response mode this rule calls for.")
-    text: str = Field(min_length=1, description="The rule itself, Markdown allowed.")
-
-
-class Example(_Strict):
-    """A worked example: a prompt and the response mode the spec expects for it."""
-
-    prompt: str = Field(min_length=1)
-    mode: ResponseMode
-    rule: str | None = Field(default=None, description="Id of the rule that decides it.")
-
-
-class Category(_Strict):
-    """A content category with its rules; `description` is what a labeler classifies by."""
-
-    id: str = Field(pattern=CATEGORY_ID, description="snake_case id, e.g. `self_harm`.")
-    title: str = Field(min_length=1)
-    description: str = Field(min_length=1)
-    rules: list[Rule] = Field(description="Numbered rules; at least one.")
-    examples: list[Example] = Field(default_factory=list)
-
-    @field_validator("id")
-    @classmethod
-    def _not_reserved(cls, value: str) -> str:
-        if value == NONE_CATEGORY:
-            raise ValueError(f"'{NONE_CATEGORY}' is reserved for prompts outside every category")
-        return value
-
-    @model_validator(mode="after")
-    def _check_rules(self) -> Category:
-        if not self.rules:
-            raise ValueError(f"category '{self.id}' has no rules")
-        pattern = re.compile(rf"^{re.escape(self.id)}\.[1-9][0-9]*$")
-        seen: set[str] = set()
-        for rule in self.rules:
-            if not pattern.match(rule.id):
-                raise ValueError(
-                    f"rule id '{rule.id}' must look like '{self.id}.<n>' (category '{self.id}')"
-                )
-            if rule.id in seen:
-                raise ValueError(f"duplicate rule id '{rule.id}' in category '{self.id}'")
-            seen.add(rule.id)
-        for example in self.examples:
-            if example.rule is not None and example.rule not in seen:
-                raise ValueError(
-                    f"example cites unknown rule '{example.rule}' in category '{self.id}'"
-                )
-        return self
+__all__ = [
+    "NONE_CATEGORY", "Category", "CategorySummary", "Definition", "Example", "ResponseMode", "Rule",
+    "Severity", "Spec", "StyleGuideline", "content_hash",
+]
+SPEC_FORMATS = (1, 2)
+"""Format 1: the original fields. Format 2 adds definitions, category summaries (required),
+reference answers, borderline pairs, severity and operator-configurable rules."""
 
 
 class Spec(_Strict):
@@ -90,8 +38,11 @@ class Spec(_Strict):
 
     name: str = Field(min_length=1, description="Short identifier of the policy.")
     version: str = Field(min_length=1, description="Version string, recorded in every output.")
+    spec_format: int = Field(default=1, description="Spec file format: 1 (default) or 2.")
     description: str = Field(min_length=1, description="What this policy is for.")
     preamble: str = Field(default="", description="General principles, shown in every excerpt.")
+    definitions: list[Definition] = Field(
+        default_factory=list, description="Terms the rules turn on, shown in every excerpt.")
     style_guidelines: list[StyleGuideline] = Field(min_length=1)
     categories: list[Category] = Field(min_length=1)
 
@@ -101,10 +52,23 @@ class Spec(_Strict):
         # YAML reads `version: 1.0` as a float; a version is text.
         return str(value) if isinstance(value, (int, float)) else value
 
+    @field_validator("spec_format")
+    @classmethod
+    def _known_format(cls, value: int) -> int:
+        if value not in SPEC_FORMATS:
+            raise ValueError(f"unknown spec_format {value} (known: 1, 2)")
+        return value
+
     @model_validator(mode="after")
     def _unique_ids(self) -> Spec:
         _require_unique([c.id for c in self.categories], "category id")
         _require_unique([s.id for s in self.style_guidelines], "style guideline id")
+        _require_unique([d.id for d in self.definitions], "definition id")
+        if self.spec_format >= 2:
+            missing = [c.id for c in self.categories if c.summary is None]
+            if missing:
+                raise ValueError(f"spec_format 2 needs a summary (covers, allowed, disallowed) "
+                                 f"for every category; missing: {', '.join(missing)}")
         return self
 
     # -- lookups -------------------------------------------------------------------------------
@@ -123,18 +87,30 @@ class Spec(_Strict):
 
     @cached_property
     def rules_by_id(self) -> dict[str, Rule]:
-        """Every citable id (rules and style guidelines) mapped to its rule.
+        """Every citable id (rules, style guidelines, definitions) mapped to its rule.
 
-        Style guidelines appear as rules with mode ``comply`` so that citation checks can treat
-        ``style.refusal`` like any rule id.
+        Style guidelines and definitions appear as rules with mode ``comply`` so that citation
+        checks can treat ``style.refusal`` and ``def.minor`` like any rule id; only category rules
+        carry a mode that decides anything (see :attr:`category_rules`).
         """
         table: dict[str, Rule] = {}
         for style in self.style_guidelines:
             table[style.id] = Rule(id=style.id, mode=ResponseMode.comply, text=style.text)
+        for definition in self.definitions:
+            table[definition.id] = Rule(id=definition.id, mode=ResponseMode.comply, text=definition.text)
         for category in self.categories:
             for rule in category.rules:
                 table[rule.id] = rule
         return table
+
+    @cached_property
+    def category_rules(self) -> dict[str, Rule]:
+        """The rules of the categories only (no style guidelines, no definitions)."""
+        return {r.id: r for c in self.categories for r in c.rules}
+
+    @cached_property
+    def definitions_by_id(self) -> dict[str, Definition]:
+        return {d.id: d for d in self.definitions}
 
     # -- rendering -----------------------------------------------------------------------------
 
@@ -145,14 +121,16 @@ class Spec(_Strict):
         return render_spec(self)
 
     def for_category(self, category_id: str) -> str:
-        """The category-specific excerpt: preamble + style guidelines + that category's rules.
+        """spec(category), as in the paper: the shared parts (preamble, definitions, style
+        guidelines), a short summary of every category, then that category's rules and examples.
 
-        ``"none"`` gives the preamble and the style guidelines only.
+        ``"none"`` gives the shared parts and the summaries, without any full category section.
         """
         return self.for_categories([category_id])
 
     def for_categories(self, category_ids: list[str]) -> str:
-        """Excerpt for a prompt touching several categories: shared parts once, then each one."""
+        """Excerpt for a prompt touching several categories: shared parts and summaries once,
+        then the full section of each one."""
         from deliberate.spec.render import render_excerpt
 
         return render_excerpt(self, category_ids or [NONE_CATEGORY])
