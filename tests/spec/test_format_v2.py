@@ -69,7 +69,7 @@ BAD_V2 = {
                          "category; missing: violence")),
     "summary_field_missing": (lambda d: d["categories"][0]["summary"].pop("allowed"),
                               "categories.0.summary.allowed: required field is missing"),
-    "unknown_format": (lambda d: d.update(spec_format=3), "unknown spec_format 3"),
+    "unknown_format": (lambda d: d.update(spec_format=3), "spec_format: Input should be 1 or 2"),
     "bad_definition_id": (lambda d: d["definitions"][0].update(id="real_person"),
                           "definitions.0.id: String should match pattern"),
     "duplicate_definition": (lambda d: d["definitions"].append(dict(d["definitions"][0])),

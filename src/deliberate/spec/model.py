@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from functools import cached_property
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -28,7 +29,6 @@ __all__ = [
     "NONE_CATEGORY", "Category", "CategorySummary", "Definition", "Example", "ResponseMode", "Rule",
     "Severity", "Spec", "StyleGuideline", "content_hash",
 ]
-SPEC_FORMATS = (1, 2)
 """Format 1: the original fields. Format 2 adds definitions, category summaries (required),
 reference answers, borderline pairs, severity and operator-configurable rules."""
 
@@ -38,7 +38,7 @@ class Spec(_Strict):
 
     name: str = Field(min_length=1, description="Short identifier of the policy.")
     version: str = Field(min_length=1, description="Version string, recorded in every output.")
-    spec_format: int = Field(default=1, description="Spec file format: 1 (default) or 2.")
+    spec_format: Literal[1, 2] = Field(default=1, description="Spec file format: 1 (default) or 2.")
     description: str = Field(min_length=1, description="What this policy is for.")
     preamble: str = Field(default="", description="General principles, shown in every excerpt.")
     definitions: list[Definition] = Field(
@@ -51,13 +51,6 @@ class Spec(_Strict):
     def _version_as_text(cls, value: object) -> object:
         # YAML reads `version: 1.0` as a float; a version is text.
         return str(value) if isinstance(value, (int, float)) else value
-
-    @field_validator("spec_format")
-    @classmethod
-    def _known_format(cls, value: int) -> int:
-        if value not in SPEC_FORMATS:
-            raise ValueError(f"unknown spec_format {value} (known: 1, 2)")
-        return value
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Spec:
