@@ -17,6 +17,7 @@ from deliberate.evals.suites.base import (
     EvalItem,
     GradeContext,
     Metric,
+    Target,
     Tier,
     subsample_note,
 )
@@ -112,7 +113,7 @@ class XSTestSuite:
         return True, (f"LLM grader {config['grader']} with XSTest's three labels; the paper's "
                       "numbers are human labels" + subsample_note(config))
 
-    def items(self, config: EvalConfig, spec: Spec) -> list[EvalItem]:
+    def items(self, config: EvalConfig, spec: Spec, target: Target | None = None) -> list[EvalItem]:
         return [EvalItem(p, p, str(p.metadata.get("type")), str(p.metadata.get("label")), None)
                 for p in load_xstest(config.xstest_data, limit=config.limit)]
 
