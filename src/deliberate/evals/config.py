@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from typing import TYPE_CHECKING
 
-from deliberate.evals.jailbreaks import DEFAULT_JAILBREAKS, jailbreak_names
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from deliberate.evals.jailbreaks import DEFAULT_JAILBREAKS, MODEL_BASED_OFFICIAL, jailbreak_names
 from deliberate.evals.refusal import METHODS
+
+if TYPE_CHECKING:
+    from deliberate.generate.sample import SampleConfig
+    from deliberate.spec import Spec
 
 DEFAULT_SUITES = ("strongreject", "xstest", "spec")
 
@@ -29,7 +35,12 @@ class EvalConfig(BaseModel):
     temperature: float = Field(default=0.0, ge=0.0, description="Sampling temperature.")
     max_tokens: int = Field(default=1024, ge=1, description="Most new tokens per reply.")
     jailbreaks: str = Field(default=DEFAULT_JAILBREAKS, description="Jailbreaks: 'official', "
+                            "'official+attacks' (adds the model-based ones: needs --attacker), "
                             "'all', 'bon:N', or a comma list of names.")
+    attacker: str | None = Field(
+        default=None, validate_default=True, description="Attacker model for the model-based "
+        "jailbreaks (PAIR, PAP, auto_*, translation_*): a model ref reached with the same backend "
+        "options and cache as --model. PAIR's judge is --grader, else the attacker.")
     strongreject_assets: str | None = Field(
         default=None, description="Folder with the official StrongREJECT files (default: the "
         "strong_reject package, $DELIBERATE_STRONGREJECT_ASSETS, or a one-time download).")
@@ -71,4 +82,34 @@ class EvalConfig(BaseModel):
     def _known_jailbreaks(cls, value: str) -> str:
         jailbreak_names(value)  # ValueError names the bad one
         return value
+
+    @field_validator("attacker")
+    @classmethod
+    def _attacker_for_attacks(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """A model-based jailbreak without an attacker is a usage error naming the flag."""
+        if value is not None:
+            from deliberate.errors import DeliberateError
+            from deliberate.llm.refs import parse_model_ref
+
+            try:
+                parse_model_ref(value)
+            except DeliberateError as exc:
+                raise ValueError(str(exc)) from None
+            return value
+        if "strongreject" not in (info.data.get("suites") or []):
+            return None
+        needing = [n for n in jailbreak_names(info.data.get("jailbreaks") or DEFAULT_JAILBREAKS)
+                   if n in MODEL_BASED_OFFICIAL]
+        if needing:
+            raise ValueError(f"the jailbreaks {', '.join(needing)} are model-based: they need an "
+                             "attacker model to write their prompts (--attacker MODEL)")
+        return None
+
+    def sample_config(self, spec: Spec | None) -> SampleConfig:
+        """How the evaluated model is asked every prompt (system prompt, sampling)."""
+        from deliberate.generate.sample import SampleConfig
+
+        system = spec.render() if self.spec_in_context and spec is not None else self.system_prompt
+        return SampleConfig(samples=self.samples, temperature=self.temperature,
+                            max_tokens=self.max_tokens, system_prompt=system)
 

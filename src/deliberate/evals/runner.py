@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from deliberate.evals.config import EvalConfig
-from deliberate.evals.suites import EvalItem, GradeContext, Suite, get_suite
+from deliberate.evals.suites import EvalItem, GradeContext, Suite, Target, get_suite
 from deliberate.records.evaluation import EvalResult
 
 if TYPE_CHECKING:
@@ -34,13 +34,18 @@ def run_eval(config: EvalConfig, *, model: str | Backend, out: Path, spec: Spec,
     marked failed) when more than ``max_failure_rate`` of the items could not be graded.
     """
     from deliberate.evals.metrics import suite_metrics
+    from deliberate.llm import get_backend
     from deliberate.records.jsonl import write_jsonl
     from deliberate.records.stage_output import write_json_atomic
 
     suites = [get_suite(name) for name in config.suites]
     manifest = eval_provenance(config, model, spec, suites)
-    items = {s.name: _prefixed(s, s.items(config, spec)) for s in suites}
-    sampled = _sample(config, model, spec, options, [i for s in suites for i in items[s.name]])
+    # one backend for the evaluated model: PAIR asks it while writing its prompts, then the
+    # sampling does (a local model loads once)
+    target = Target(get_backend(model, options) if isinstance(model, str) else model, options)
+    items = {s.name: _prefixed(s, s.items(config, spec, target)) for s in suites}
+    sampled = _sample(config, target.model, spec, options,
+                      [i for s in suites for i in items[s.name]])
     ctx = GradeContext(config, spec, options)
     metrics: dict[str, dict] = {}
     for suite in suites:
@@ -78,13 +83,10 @@ def _prefixed(suite: Suite, items: list[EvalItem]) -> list[EvalItem]:
 def _sample(config: EvalConfig, model: str | Backend, spec: Spec, options: BackendOptions | None,
             items: list[EvalItem]) -> StageResult:
     """All suites' prompts in one run: a local model loads once and fills whole batches."""
-    from deliberate.generate.sample import SampleConfig, run_sample
+    from deliberate.generate.sample import run_sample
 
-    system = spec.render() if config.spec_in_context else config.system_prompt
-    sample = SampleConfig(samples=config.samples, temperature=config.temperature,
-                          max_tokens=config.max_tokens, system_prompt=system)
-    return run_sample(sample, [i.record for i in items], model=model, options=options,
-                      stage="eval " + ",".join(config.suites))
+    return run_sample(config.sample_config(spec), [i.record for i in items], model=model,
+                      options=options, stage="eval " + ",".join(config.suites))
 
 
 def _slice(sampled: StageResult, suite: str) -> StageResult:
@@ -110,6 +112,9 @@ def grade_suite(suite: Suite, items: list[EvalItem], sampled: StageResult,
                                reasoning=rec.reasoning), item))
     failed = [_result(suite, by_id[f.id.rsplit("#", 1)[0]], answer="",
                       error=f"generation failed: {f.error}") for f in sampled.failures]
+    model_decode = getattr(suite, "decode", None)  # e.g. translating answers back to English
+    if model_decode is not None:
+        model_decode(graded, ctx)
     # graders see the original request (not the jailbreak wrapper) and the decoded answer
     grades = grade_refusals([i.base.text for _, i in graded], [r.answer for r, _ in graded],
                             grader=ctx.config.grader, method=ctx.config.refusal_method,
@@ -134,6 +139,9 @@ def eval_provenance(config: EvalConfig, model: str | Backend, spec: Spec,
 
     described = {suite.name: suite.describe(config) for suite in suites}
     jailbreaks = described.get("strongreject", {}).get("jailbreaks", [])
+    models = {"evaluated": ModelInfo.of(model)}
+    if described.get("strongreject", {}).get("model_based"):
+        models["attacker"] = ModelInfo.of(config.attacker)
     return Provenance.start("eval", config.model_dump(mode="json"), label=config.label,
-                            spec=SpecInfo.of(spec), models={"evaluated": ModelInfo.of(model)},
+                            spec=SpecInfo.of(spec), models=models,
                             details={"jailbreaks": jailbreaks, "suites": described})

@@ -39,19 +39,28 @@ class SampleConfig(BaseModel):
     system_prompt: str | None = Field(default=None, description="System prompt for every request.")
 
 
+def sample_requests(config: SampleConfig, prompts: Sequence[PromptRecord]) -> list[ModelRequest]:
+    """The requests :func:`run_sample` sends: each prompt ``config.samples`` times.
+
+    Code that asks a model a prompt on the way to sampling it (an attack probing the evaluated
+    model) builds its request here too, so the sampling later finds the reply in the cache.
+    """
+    sampling = SamplingConfig(temperature=config.temperature, max_tokens=config.max_tokens)
+    system = [ChatMessage(role="system", content=config.system_prompt)] if config.system_prompt else []
+    return [
+        ModelRequest(id=request_id(prompt.id, index), messages=[*system, *prompt.as_messages()],
+                     config=sampling, sample_index=index)
+        for prompt in prompts for index in range(config.samples)
+    ]
+
+
 def run_sample(config: SampleConfig, prompts: Sequence[PromptRecord], *, model: str | Backend,
                options: BackendOptions | None = None, stage: str = "sample") -> StageResult:
     """Ask ``model`` each prompt ``config.samples`` times; failures are returned, not raised.
 
     ``stage`` names the run in progress bars and failure records (evaluation uses it too).
     """
-    sampling = SamplingConfig(temperature=config.temperature, max_tokens=config.max_tokens)
-    system = [ChatMessage(role="system", content=config.system_prompt)] if config.system_prompt else []
-    requests = [
-        ModelRequest(id=request_id(prompt.id, index), messages=[*system, *prompt.as_messages()],
-                     config=sampling, sample_index=index)
-        for prompt in prompts for index in range(config.samples)
-    ]
+    requests = sample_requests(config, prompts)
     output = generate(requests, model, options, description=stage)
     by_id = {p.id: p for p in prompts}
     records, failures = [], []

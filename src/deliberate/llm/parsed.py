@@ -33,13 +33,20 @@ class ParsedRun(NamedTuple):
 def generate_parsed(
     requests: Sequence[ModelRequest],
     model: str | Any,
-    parse: Callable[[ModelResponse], T],
+    parse: Callable[[ModelResponse], T] | Sequence[Callable[[ModelResponse], T]],
     options: BackendOptions | None = None,
     *,
     attempts: int = 3,
     description: str = "requests",
 ) -> ParsedRun:
-    """Run requests; ``parse`` raises ``ValueError`` on a bad reply, which triggers a re-ask."""
+    """Run requests; ``parse`` raises ``ValueError`` on a bad reply, which triggers a re-ask.
+
+    ``parse`` is one parser for every request, or one per request (requests of different kinds
+    still go out as one batch).
+    """
+    parsers = [parse] * len(requests) if callable(parse) else list(parse)
+    if len(parsers) != len(requests):
+        raise ValueError(f"{len(parsers)} parsers for {len(requests)} requests")
     results: list[Parsed[Any] | None] = [None] * len(requests)
     pending = list(range(len(requests)))
     usage = UsageReport()
@@ -57,7 +64,7 @@ def generate_parsed(
                 results[index] = Parsed(None, None, result.error)  # transport failure: final
                 continue
             try:
-                results[index] = Parsed(parse(result.response), result.response, None)
+                results[index] = Parsed(parsers[index](result.response), result.response, None)
             except ValueError as exc:
                 last_error[index] = f"unparsable reply: {exc}"
                 results[index] = Parsed(None, result.response, f"{last_error[index]} (after {attempt + 1} attempts)")

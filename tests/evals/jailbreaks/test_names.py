@@ -58,16 +58,49 @@ def test_names_errors(spec):
         assert "base64_raw" in str(err.value) and "official" in str(err.value)
 
 
+def test_model_based_words():
+    assert jailbreak_names("official+attacks") == [*OFFICIAL_JAILBREAKS, *MODEL_BASED_OFFICIAL]
+    assert jailbreak_names("attacks") == list(MODEL_BASED_OFFICIAL)
+    assert jailbreak_names("pap") == [n for n in MODEL_BASED_OFFICIAL if n.startswith("pap_")]
+    assert jailbreak_names("none,translation") == ["none", "translation_hmong",
+                                                   "translation_scotts_gaelic",
+                                                   "translation_guarani", "translation_zulu"]
+    assert jailbreak_names("pair,auto_obfuscation") == ["pair", "auto_obfuscation"]
+
+
 @pytest.mark.parametrize("spec", ["official+attacks", "attacks", "pair", "pap_logical_appeal",
                                   "none,translation_zulu", "auto_obfuscation"])
 def test_model_based_need_an_attacker(spec):
-    with pytest.raises(ValueError, match="--attacker"):
-        jailbreak_names(spec)
+    """Naming one without --attacker is one usage error naming the flag."""
+    with pytest.raises(ValueError, match="--attacker MODEL"):
+        EvalConfig(jailbreaks=spec)
+    assert EvalConfig(jailbreaks=spec, attacker="openai/attacker").attacker == "openai/attacker"
+    assert EvalConfig(jailbreaks=spec, suites="xstest").attacker is None  # no StrongREJECT
+
+
+def test_attacker_must_be_a_model_ref():
+    with pytest.raises(ValueError, match="provider prefix"):
+        EvalConfig(jailbreaks="pair", attacker="attacker")
+
+
+def test_selection_with_attacks(use_official):
+    sel = select_jailbreaks("official+attacks")
+    assert sel.names == [*OFFICIAL_JAILBREAKS, *MODEL_BASED_OFFICIAL] and not sel.dropped
+    assert not sel.official and "Google Translate" in sel.reason  # our translation prompt
+    sel = select_jailbreaks("none,pair,pap,auto_payload_splitting,auto_obfuscation")
+    assert sel.official, sel.reason  # the official wording throughout
+
+
+def test_selection_drops_attacks_without_their_files(offline):
+    sel = select_jailbreaks("none,pair,pap_logical_appeal,auto_obfuscation")
+    assert sel.names == ["none", "auto_obfuscation"] and sel.dropped == ("pair", "pap_logical_appeal")
+    assert "left out for want of the official templates: pair, pap_logical_appeal" in sel.reason
 
 
 def test_model_based_list():
     assert "pair" in MODEL_BASED_OFFICIAL and "auto_payload_splitting" in MODEL_BASED_OFFICIAL
     assert len([n for n in MODEL_BASED_OFFICIAL if n.startswith("pap_")]) == 5
+    assert len(MODEL_BASED_OFFICIAL) == 12 and len(OFFICIAL_JAILBREAKS) == 25
     assert not set(MODEL_BASED_OFFICIAL) & set(jailbreak_names("all"))
 
 

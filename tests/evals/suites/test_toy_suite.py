@@ -33,7 +33,7 @@ class ToySuite:
     def describe(self, config):
         return {"prompts": 3}
 
-    def items(self, config, spec):
+    def items(self, config, spec, target=None):
         prompts = [PromptRecord(id=f"t{i}", prompt=f"say {colour}")
                    for i, colour in enumerate(("red", "green", "blue"))]
         return [EvalItem(p, p, p.prompt.split()[-1], None, None) for p in prompts]

@@ -14,9 +14,15 @@ tests check on the 60-prompt set; their templates are read at run time from the 
 (``leetspeak`` and best-of-N, Hughes et al. 2024) are in ``all`` only; best-of-N counts as
 one technique (:func:`technique_scores`).
 
+The 12 model-based official jailbreaks (PAIR, PAP's five techniques, auto_payload_splitting,
+auto_obfuscation, the four translations; ``official+attacks`` or ``attacks``) need an attacker
+model (``--attacker``): :mod:`.attacks` writes their prompts in an eval's pre-pass, with the
+official wording, and translates the translations' answers back before grading.
+
 Modules: :mod:`.catalog` (names), :mod:`.encodings` (code transforms), :mod:`.templates` and
 :mod:`.fallback` (wrapping jailbreaks), :mod:`.assets` (official files), :mod:`.decoders`,
-:mod:`.best_of_n`, :mod:`.registry`, :mod:`.names` (selection), :mod:`.apply_file`.
+:mod:`.best_of_n`, :mod:`.registry`, :mod:`.names` (selection), :mod:`.apply_file`,
+:mod:`.attacks` (model-based).
 """
 
 from __future__ import annotations

@@ -40,22 +40,32 @@ PAP_TEMPLATES: tuple[str, ...] = (
     "evidence_based_persuasion", "expert_endorsement", "misrepresentation",
     "authority_endorsement", "logical_appeal",
 )
-TRANSLATION_LANGUAGES: tuple[str, ...] = ("hmong", "scotts_gaelic", "guarani", "zulu")
+"""The persuasion techniques of ``pap_persuasion_templates.json`` (one ``pap_<t>`` each)."""
+
+TRANSLATION_LANGUAGES: dict[str, str] = {
+    "hmong": "Hmong", "scotts_gaelic": "Scottish Gaelic", "guarani": "Guarani", "zulu": "Zulu",
+}
+"""The official low-resource languages (``translation_<key>``; the official code's spelling of
+``scotts_gaelic``), with the name a translation prompt uses."""
+
+PAP: tuple[str, ...] = tuple(f"pap_{t}" for t in PAP_TEMPLATES)
+TRANSLATIONS: tuple[str, ...] = tuple(f"translation_{lang}" for lang in TRANSLATION_LANGUAGES)
 
 MODEL_BASED_OFFICIAL: tuple[str, ...] = (
-    "pair",
-    *(f"pap_{t}" for t in PAP_TEMPLATES),
-    "auto_payload_splitting",
-    "auto_obfuscation",
-    *(f"translation_{lang}" for lang in TRANSLATION_LANGUAGES),
+    "pair", *PAP, "auto_payload_splitting", "auto_obfuscation", *TRANSLATIONS,
 )
-"""Official jailbreaks that need an attacker model (or a translation API) to rewrite each
-prompt. Not built yet: selecting one is a ValueError that says it needs ``--attacker``."""
+"""Official jailbreaks whose prompt an attacker model writes (``--attacker``): PAIR searches
+against the evaluated model, the others rewrite each prompt once. Their prompts come from
+:mod:`.attacks` before the evaluated model is sampled; they are in no selection word but
+``attacks``, ``official+attacks``, ``pap`` and ``translation``."""
 
-MODEL_BASED_SPECS: frozenset[str] = frozenset(
-    {"attacks", "official+attacks", "model_based", "pap", "translation"}
-)
-"""Selection words that would mean the model-based jailbreaks (all refused for now)."""
+ATTACK_WORDS: dict[str, tuple[str, ...]] = {
+    "attacks": MODEL_BASED_OFFICIAL,
+    "official+attacks": OFFICIAL_JAILBREAKS + MODEL_BASED_OFFICIAL,
+    "pap": PAP,
+    "translation": TRANSLATIONS,
+}
+"""Selection words that include model-based jailbreaks."""
 
 BEST_OF_N = "best_of_n"
 """The one technique all ``bon_<i>`` variants belong to (scored as the max over variants)."""

@@ -9,11 +9,12 @@ Selection words (comma-separated, combinable, duplicates dropped, order kept):
 * ``official`` -- the 25 deterministic official jailbreaks (the default);
 * ``all`` -- ``official`` plus our extras: ``leetspeak`` and best-of-N (``bon_0 .. bon_7``);
 * ``extras`` -- the extras alone; ``best_of_n`` -- the 8 best-of-N variants;
-* ``bon:N`` -- ``bon_0 .. bon_{N-1}``; any single name (``bon_<i>`` included).
-
-The model-based official jailbreaks (PAIR, PAP, auto_payload_splitting, auto_obfuscation,
-translations; ``MODEL_BASED_OFFICIAL``) need an attacker model and are not built yet: naming
-one, or ``official+attacks``, is a ValueError saying so.
+* ``bon:N`` -- ``bon_0 .. bon_{N-1}``; any single name (``bon_<i>`` included);
+* ``official+attacks`` -- ``official`` plus the 12 model-based official jailbreaks
+  (``MODEL_BASED_OFFICIAL``: PAIR, the 5 PAP techniques, auto_payload_splitting,
+  auto_obfuscation, the 4 translations); ``attacks`` -- those 12 alone; ``pap``,
+  ``translation`` -- their families. These need an attacker model (``--attacker``; the eval
+  config refuses them without one), so ``all`` leaves them out.
 
 >>> jailbreak_names("none, bon:2, none")
 ['none', 'bon_0', 'bon_1']
@@ -28,12 +29,13 @@ from deliberate.errors import DeliberateError
 from deliberate.evals.jailbreaks.assets import AssetsStatus
 from deliberate.evals.jailbreaks.best_of_n import BON_NAME, technique_of
 from deliberate.evals.jailbreaks.catalog import (
+    ATTACK_WORDS,
     BEST_OF_N,
     DEFAULT_BON_N,
     EXTRAS,
     MODEL_BASED_OFFICIAL,
-    MODEL_BASED_SPECS,
     OFFICIAL_JAILBREAKS,
+    TRANSLATIONS,
 )
 from deliberate.evals.jailbreaks.registry import JAILBREAKS, get_jailbreak
 from deliberate.evals.jailbreaks.templates import wrapping_templates
@@ -43,11 +45,13 @@ _WORDS = {
     "all": list(JAILBREAKS),
     "extras": list(EXTRAS),
     BEST_OF_N: [f"bon_{i}" for i in range(DEFAULT_BON_N)],
+    **{word: list(names) for word, names in ATTACK_WORDS.items()},
 }
 
 
 def _valid() -> str:
-    return f"{', '.join(JAILBREAKS)}, bon_<i>, bon:N, {', '.join(_WORDS)}"
+    return (f"{', '.join(JAILBREAKS)}, bon_<i>, bon:N, {', '.join(MODEL_BASED_OFFICIAL)} "
+            f"(with --attacker), {', '.join(_WORDS)}")
 
 
 def jailbreak_names(spec: str) -> list[str]:
@@ -70,13 +74,8 @@ def _expand(item: str) -> list[str]:
         if not count.isdigit() or int(count) < 1:
             raise ValueError(f"bad best-of-N spec {item!r}: use bon:N with N >= 1")
         return [f"bon_{i}" for i in range(int(count))]
-    if item in JAILBREAKS or BON_NAME.fullmatch(item):
+    if item in JAILBREAKS or item in MODEL_BASED_OFFICIAL or BON_NAME.fullmatch(item):
         return [item]
-    if item in MODEL_BASED_OFFICIAL or item in MODEL_BASED_SPECS:
-        raise ValueError(
-            f"{item!r}: the model-based official jailbreaks ({', '.join(MODEL_BASED_OFFICIAL)}) "
-            "need an attacker model (--attacker), which is not built yet"
-        )
     raise ValueError(f"unknown jailbreak {item!r}; valid names: {_valid()}")
 
 
@@ -117,15 +116,33 @@ def select_jailbreaks(spec: str, *, assets_dir: str | Path | None = None) -> Jai
     extras = [technique_of(n) for n in names if not get_jailbreak(n).official]
     if extras:
         reasons.append(f"includes our extras ({', '.join(dict.fromkeys(extras))})")
-    status, dropped = None, ()
+    translations = [n for n in names if n in TRANSLATIONS]
+    if translations:
+        reasons.append(f"{', '.join(translations)} translated by the attacker model, not by "
+                       "Google Translate as the official code does")
+    status, dropped = None, tuple(n for n in names if n in missing_attack_files(names, assets_dir))
     if any(n in JAILBREAKS and JAILBREAKS[n].templated for n in names):
         current = wrapping_templates(assets_dir)
-        status, dropped = current.status, tuple(current.missing(names))
+        status, dropped = current.status, (*current.missing(names), *dropped)
         if not status.official:
             reasons.append(f"our own wording, not the official templates ({status.reason})")
-        if dropped:
-            reasons.append(f"left out for want of the official templates: {', '.join(dropped)}")
-            names = [n for n in names if n not in dropped]
+    if dropped:
+        reasons.append(f"left out for want of the official templates: {', '.join(dropped)}")
+        names = [n for n in names if n not in dropped]
     if not names:
         raise DeliberateError(f"no jailbreak of {spec!r} can run: {'; '.join(reasons)}")
     return JailbreakSelection(names, not reasons, "; ".join(reasons), dropped, status)
+
+
+def missing_attack_files(names: list[str], assets_dir: str | Path | None = None) -> dict[str, str]:
+    """The model-based jailbreaks among ``names`` whose official prompts cannot be had, each
+    with the file it needs. PAP and PAIR have no wording of ours to fall back on."""
+    from deliberate.evals.jailbreaks.assets import official_json
+    from deliberate.evals.jailbreaks.attacks.prompts import ATTACK_FILES
+
+    missing = {}
+    for name in names:
+        for filename in ATTACK_FILES.get(name.split("_", 1)[0], ()):
+            if official_json(filename, assets_dir)[0] is None:
+                missing[name] = filename
+    return missing

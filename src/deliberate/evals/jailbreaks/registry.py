@@ -17,9 +17,15 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+from deliberate.errors import DeliberateError
 from deliberate.evals.jailbreaks import encodings as enc
 from deliberate.evals.jailbreaks.best_of_n import BON_NAME, bon_transform, technique_of
-from deliberate.evals.jailbreaks.catalog import DEFAULT_BON_N, MODEL_BASED_OFFICIAL
+from deliberate.evals.jailbreaks.catalog import (
+    DEFAULT_BON_N,
+    MODEL_BASED_OFFICIAL,
+    PAP_TEMPLATES,
+    TRANSLATION_LANGUAGES,
+)
 from deliberate.evals.jailbreaks.decoders import (
     UPSTREAM_DECODERS,
     decode_base64,
@@ -33,7 +39,9 @@ class Jailbreak:
     """A named prompt transform and, when it asks for an encoded reply, the matching decoder.
 
     ``seeded`` transforms take a ``seed`` keyword; ``templated`` ones take ``assets_dir`` (they
-    read the official templates). ``official`` marks the published StrongREJECT jailbreaks.
+    read the official templates). ``official`` marks the published StrongREJECT jailbreaks;
+    ``model_based`` ones have no transform of their own: an attacker model writes their prompt
+    during an eval (:mod:`.attacks`), and calling ``transform`` says so.
     """
 
     name: str
@@ -43,6 +51,7 @@ class Jailbreak:
     seeded: bool = False
     templated: bool = False
     official: bool = False
+    model_based: bool = False
 
     @property
     def technique(self) -> str:
@@ -92,6 +101,36 @@ def bon_jailbreak(index: int) -> Jailbreak:
     )
 
 
+def _model_based_descriptions() -> dict[str, str]:
+    found = {"pair": "PAIR: the attacker refines a prompt against the evaluated model, a judge "
+                     "scoring each answer (up to 20 rounds).",
+             "auto_payload_splitting": "The attacker flags the telling words; each is split in "
+                                       "two halves given as variables.",
+             "auto_obfuscation": "The attacker rewrites the prompt in its own compressed code "
+                                 "(symbols, languages, Unicode)."}
+    found.update({f"pap_{t}": f"PAP: the attacker rewrites the prompt by {t.replace('_', ' ')}."
+                  for t in PAP_TEMPLATES})
+    found.update({f"translation_{key}": f"The prompt translated into {language} by the attacker; "
+                  "the answer translated back." for key, language in TRANSLATION_LANGUAGES.items()})
+    return found
+
+
+def _needs_attacker(name: str) -> Callable[..., str]:
+    def transform(*_: object, **__: object) -> str:
+        raise DeliberateError(
+            f"jailbreak {name} is model-based: an attacker model writes its prompt during an eval "
+            f"(deliberate eval --jailbreaks {name} --attacker MODEL)")
+    return transform
+
+
+MODEL_BASED: dict[str, Jailbreak] = {
+    name: Jailbreak(name, _needs_attacker(name), None, description, official=True,
+                    model_based=True)
+    for name, description in _model_based_descriptions().items()
+}
+"""The official model-based jailbreaks (:data:`.catalog.MODEL_BASED_OFFICIAL`), by name."""
+
+
 def _registry() -> dict[str, Jailbreak]:
     registry = {n: Jailbreak(n, fn, dec, d, official=True) for n, fn, dec, d in _CODE}
     registry.update({
@@ -110,15 +149,17 @@ JAILBREAKS: dict[str, Jailbreak] = _registry()
 
 
 def get_jailbreak(name: str) -> Jailbreak:
-    """The jailbreak called ``name``; any ``bon_<i>`` is accepted. KeyError lists valid names."""
+    """The jailbreak called ``name`` (model-based ones included); any ``bon_<i>`` is accepted.
+    KeyError lists valid names."""
     if name in JAILBREAKS:
         return JAILBREAKS[name]
     m = BON_NAME.fullmatch(name)
     if m:
         return bon_jailbreak(int(m.group(1)))
-    if name in MODEL_BASED_OFFICIAL:
-        raise KeyError(f"jailbreak {name!r} needs an attacker model (--attacker), not built yet")
-    raise KeyError(f"unknown jailbreak {name!r}; valid names: {', '.join(JAILBREAKS)} (or bon_<i>)")
+    if name in MODEL_BASED:
+        return MODEL_BASED[name]
+    raise KeyError(f"unknown jailbreak {name!r}; valid names: {', '.join(JAILBREAKS)} (or bon_<i>), "
+                   f"{', '.join(MODEL_BASED_OFFICIAL)} (with --attacker)")
 
 
 def apply_jailbreak(
@@ -127,7 +168,8 @@ def apply_jailbreak(
     """Apply jailbreak ``name`` to ``prompt``.
 
     ``seed`` matters only for seeded (``bon_*``) ones, ``assets_dir`` only for templated ones
-    (where to find the official files; see :mod:`.assets`).
+    (where to find the official files; see :mod:`.assets`). A model-based one is a
+    DeliberateError: its prompt needs an attacker model (:mod:`.attacks`).
     """
     jb = get_jailbreak(name)
     if jb.seeded:

@@ -7,15 +7,23 @@ to :data:`SUITES` below (tests append their own at run time). Unknown names are 
 from __future__ import annotations
 
 from deliberate.errors import DeliberateError
-from deliberate.evals.suites.base import Bars, EvalItem, GradeContext, Metric, Suite, Tier
+from deliberate.evals.suites.base import (
+    Bars,
+    EvalItem,
+    GradeContext,
+    Metric,
+    Suite,
+    Target,
+    Tier,
+)
 from deliberate.evals.suites.spec import SPEC
 from deliberate.evals.suites.strongreject import STRONGREJECT
 from deliberate.evals.suites.xstest import XSTEST
 
 SUITES: list[Suite] = [STRONGREJECT, XSTEST, SPEC]
 
-__all__ = ["SUITES", "Bars", "EvalItem", "GradeContext", "Metric", "Suite", "Tier", "get_suite",
-           "suite_names"]
+__all__ = ["SUITES", "Bars", "EvalItem", "GradeContext", "Metric", "Suite", "Target", "Tier",
+           "get_suite", "suite_names"]
 
 
 def suite_names() -> list[str]:

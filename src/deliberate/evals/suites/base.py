@@ -16,7 +16,7 @@ from deliberate.records.prompt import PromptRecord
 
 if TYPE_CHECKING:
     from deliberate.evals.config import EvalConfig
-    from deliberate.llm import BackendOptions
+    from deliberate.llm import Backend, BackendOptions
     from deliberate.spec import Spec
 
 MetricFn = Callable[[Sequence[EvalResult]], "float | None"]
@@ -79,6 +79,14 @@ class EvalItem(NamedTuple):
     jailbreak: str | None
 
 
+class Target(NamedTuple):
+    """The evaluated model and how to reach it, for items that need model calls before the
+    model is sampled (StrongREJECT's PAIR asks it while searching for a jailbreak)."""
+
+    model: str | Backend
+    options: BackendOptions | None
+
+
 class GradeContext(NamedTuple):
     """What suite-specific grading may use."""
 
@@ -99,8 +107,14 @@ class Suite(Protocol):
     def describe(self, config: EvalConfig) -> dict[str, object]:
         """Facts about this run of the suite for the manifest (data used, comparability)."""
 
-    def items(self, config: EvalConfig, spec: Spec) -> list[EvalItem]:
-        """The prompts to send, with their grouping and labels."""
+    def items(self, config: EvalConfig, spec: Spec, target: Target | None = None) -> list[EvalItem]:
+        """The prompts to send, with their grouping and labels.
+
+        ``target``: the evaluated model, for prompts that need model calls to be written (None
+        where there is no model at hand, e.g. the inspect tasks). A suite may also define
+        ``decode(graded, ctx)``: model-based decoding of the answers (in place), run before any
+        grading (StrongREJECT translates the translation jailbreaks' answers back to English).
+        """
 
     def grade(self, graded: list[tuple[EvalResult, EvalItem]], ctx: GradeContext) -> None:
         """Suite-specific grading on top of the refusal labels every suite gets (in place)."""

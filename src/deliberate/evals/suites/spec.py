@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from deliberate.errors import DeliberateError
 from deliberate.evals.metrics import by_group, mean, mean_score
-from deliberate.evals.suites.base import Bars, EvalItem, GradeContext, Metric, Tier
+from deliberate.evals.suites.base import Bars, EvalItem, GradeContext, Metric, Target, Tier
 from deliberate.records.evaluation import EvalResult
 from deliberate.records.prompt import PromptRecord
 from deliberate.records.sources import load_prompts, subsample
@@ -99,7 +99,7 @@ class SpecSuite:
     def comparability(self, metric: str, details: dict, config: dict) -> tuple[bool, str]:
         return False, "specific to your spec"
 
-    def items(self, config: EvalConfig, spec: Spec) -> list[EvalItem]:
+    def items(self, config: EvalConfig, spec: Spec, target: Target | None = None) -> list[EvalItem]:
         prompts = subsample(load_spec_prompts(spec, config.spec_prompts), config.limit)
         return [EvalItem(p, p, "+".join(p.category or ["none"]),
                          p.expected_mode.value if p.expected_mode else None, None) for p in prompts]

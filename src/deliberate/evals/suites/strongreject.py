@@ -1,5 +1,9 @@
 """StrongREJECT (Souly et al. 2024): forbidden prompts, each under several jailbreaks.
 
+Model-based jailbreaks (``--attacker``) get their prompts from the attacker before the model is
+sampled, and the translation jailbreaks' answers are translated back to English before grading
+(:mod:`deliberate.evals.strongreject.attacked`).
+
 Graders see the original request (never the jailbreak wrapper) and the decoded answer. With an
 LLM grader every answer gets the rubric's harm score in [0, 1]; goodness@0.1 is the mean over
 prompts of (1 - harm) on that prompt's worst 10% of jailbreaks. Without one, the refusal rate
@@ -21,6 +25,9 @@ from deliberate.records.evaluation import EvalResult
 if TYPE_CHECKING:
     from deliberate.evals.config import EvalConfig
     from deliberate.evals.jailbreaks import JailbreakSelection
+    from deliberate.evals.jailbreaks.attacks import Attacked
+    from deliberate.evals.suites.base import Target
+    from deliberate.records.prompt import PromptRecord
     from deliberate.spec import Spec
 
 
@@ -128,23 +135,32 @@ class StrongRejectSuite:
             return False, "not the official rubric"
         rubric = " and rubric" if details.get("rubric_official") else ""
         grader = f"; graded by {config['grader']}" if config.get("grader") else ""
-        return True, f"official jailbreaks{rubric}{grader}{subsample_note(config)}"
+        attacks = f"; {details['attack_note']}" if details.get("attack_note") else ""
+        return True, f"official jailbreaks{rubric}{grader}{attacks}{subsample_note(config)}"
 
-    def items(self, config: EvalConfig, spec: Spec) -> list[EvalItem]:
-        from deliberate.evals.jailbreaks import apply_jailbreak
+    def items(self, config: EvalConfig, spec: Spec | None,
+              target: Target | None = None) -> list[EvalItem]:
+        """Every prompt under every jailbreak. Model-based jailbreaks first get their prompts
+        from the attacker (a pre-pass: one batch, then PAIR's rounds against ``target``)."""
         from deliberate.evals.strongreject import load_strongreject
+        from deliberate.evals.strongreject.attacked import attack_prompts
 
-        assets = config.strongreject_assets
-        names = _selection(config.jailbreaks, assets).names
-        return [
-            EvalItem(base.model_copy(update={
-                "id": f"{base.id}|{name}",
-                "prompt": apply_jailbreak(name, base.text, assets_dir=assets)}), base, name, None, name)
-            for base in load_strongreject(config.strongreject_data, limit=config.limit)
-            for name in names
-        ]
+        names = _selection(config.jailbreaks, config.strongreject_assets).names
+        bases = load_strongreject(config.strongreject_data, limit=config.limit)
+        attacked = attack_prompts(bases, names, config, spec, target)
+        return [_item(base, name, attacked.get((base.id, name)), config.strongreject_assets)
+                for base in bases for name in names]
+
+    def decode(self, graded: list[tuple[EvalResult, EvalItem]], ctx: GradeContext) -> None:
+        """The translation jailbreaks' answers translated back to English by the attacker."""
+        from deliberate.evals.strongreject.attacked import translate_answers
+
+        translate_answers(graded, ctx)
 
     def grade(self, graded: list[tuple[EvalResult, EvalItem]], ctx: GradeContext) -> None:
+        for r, item in graded:
+            if "attack" in item.record.metadata:
+                r.details["attack"] = item.record.metadata["attack"]
         if ctx.config.grader:
             from deliberate.evals.strongreject.rubric import grade_rubric
 
@@ -156,10 +172,24 @@ class StrongRejectSuite:
                 ("jailbreak", r.group or "none"), ("refusal label", r.refusal or "—")]
 
 
+def _item(base: PromptRecord, name: str, attacked: Attacked | None,
+          assets: str | None) -> EvalItem:
+    from deliberate.evals.jailbreaks import apply_jailbreak
+
+    if attacked is None:
+        update = {"prompt": apply_jailbreak(name, base.text, assets_dir=assets)}
+    else:
+        update = {"prompt": attacked.prompt,
+                  "metadata": {**base.metadata, "attack": attacked.details}}
+    record = base.model_copy(update={"id": f"{base.id}|{name}", **update})
+    return EvalItem(record, base, name, None, name)
+
+
 def describe_run(config: EvalConfig) -> dict[str, object]:
     """The suite's manifest facts; ``comparable`` only when jailbreaks, rubric prompts (with a
     grader; without one there is no harm score) and prompt file are all the published ones."""
     from deliberate.evals.public_data import STRONGREJECT_DATA
+    from deliberate.evals.strongreject.attacked import attack_facts
     from deliberate.evals.strongreject.dataset import strongreject_source
     from deliberate.evals.strongreject.rubric import rubric_status
 
@@ -173,12 +203,14 @@ def describe_run(config: EvalConfig) -> dict[str, object]:
         reasons.append(f"our own rubric prompt, not the official one ({rubric.reason})")
     if not data.official:
         reasons.append(data.reason(STRONGREJECT_DATA))
-    label = ("StrongREJECT (official jailbreaks, rubric and prompts)" if not reasons
-             else f"StrongREJECT-style, not comparable: {'; '.join(reasons)}")
+    attacks = attack_facts(config, selection.names)
+    note = f"; {attacks['attack_note']}" if attacks else ""
+    label = (f"StrongREJECT (official jailbreaks, rubric and prompts{note})" if not reasons
+             else f"StrongREJECT-style, not comparable: {'; '.join(reasons)}{note}")
     return {"jailbreaks": selection.names, "jailbreaks_official": selection.official,
             "rubric_official": None if rubric is None else rubric.official,
             "data": data.manifest(), "official": not reasons, "comparable": not reasons,
-            "comparability": label, "dropped": list(selection.dropped)}
+            "comparability": label, "dropped": list(selection.dropped), **attacks}
 
 
 @functools.lru_cache(maxsize=8)

@@ -19,6 +19,7 @@ from deliberate.records.sources import ColumnMap, load_prompts, subsample
 
 if TYPE_CHECKING:
     from deliberate.evals.config import EvalConfig
+    from deliberate.evals.suites.base import Target
     from deliberate.spec import Spec
 
 PUBLIC_CSV = XSTEST_DATA.url
@@ -105,7 +106,7 @@ class XSTestSuite:
         return True, (f"LLM grader {config['grader']} with XSTest's three labels; the paper's "
                       "numbers are human labels" + subsample_note(config))
 
-    def items(self, config: EvalConfig, spec: Spec) -> list[EvalItem]:
+    def items(self, config: EvalConfig, spec: Spec, target: Target | None = None) -> list[EvalItem]:
         return [EvalItem(p, p, str(p.metadata.get("type")), str(p.metadata.get("label")), None)
                 for p in load_xstest(config.xstest_data, limit=config.limit)]
 

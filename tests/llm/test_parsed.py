@@ -1,0 +1,39 @@
+"""generate_parsed: one parser for all requests or one per request; unparsable replies re-asked."""
+
+from __future__ import annotations
+
+import pytest
+from support.loopback import LoopbackServer
+
+from deliberate.llm import BackendOptions, ChatMessage, ModelRequest
+from deliberate.llm.parsed import generate_parsed
+
+
+def request(i: int, text: str) -> ModelRequest:
+    return ModelRequest(id=f"r{i}", messages=[ChatMessage(role="user", content=text)])
+
+
+def number(response) -> int:
+    return int(response.content.removeprefix("echo: "))
+
+
+def upper(response) -> str:
+    if not response.content.isupper():
+        raise ValueError("not upper case")
+    return response.content
+
+
+def test_one_parser_per_request_and_reasks(tmp_path):
+    with LoopbackServer() as server:  # echoes "echo: <prompt>"
+        options = BackendOptions(base_url=server.base_url, cache=tmp_path / "c.sqlite",
+                                 progress=False)
+        run = generate_parsed([request(0, "7"), request(1, "x")], "openai/m", [number, upper],
+                              options, attempts=2)
+        assert server.received == 3  # the unparsable one asked twice
+    assert run.results[0].value == 7
+    assert run.results[1].value is None and "not upper case (after 2 attempts)" in run.results[1].error
+
+
+def test_parsers_must_match_the_requests():
+    with pytest.raises(ValueError, match="1 parsers for 2 requests"):
+        generate_parsed([request(0, "a"), request(1, "b")], "openai/m", [number])
