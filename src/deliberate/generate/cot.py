@@ -12,7 +12,6 @@ changed are regenerated.
 from __future__ import annotations
 
 from collections.abc import Sequence
-
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -29,7 +28,6 @@ from deliberate.records.response import FailureRecord
 from deliberate.records.stage_output import StageResult
 from deliberate.spec.checks import LEAK_QUOTE_WORDS, run_checks
 from deliberate.spec.model import NONE_CATEGORY, Spec
-
 
 OperatorRole = Literal["keep", "system", "developer"]
 OPERATOR_ROLES = ("system", "developer")
