@@ -171,3 +171,19 @@ def test_id_is_rederived_until_absent_even_when_disguised(monkeypatch):
     assert fence_id(split) == "7e"  # split by invisible characters or spaces, still present
     entities = "g".join(f"&#{ord(p[0])};{p[1]}" for p in pairs)
     assert fence_id([entities]) == "7e"  # an entity counts as the character it stands for
+
+
+def test_labeler_operator_turns_and_judge_advisory_mode_stay_fenced():
+    """The label prompt's operator turns and the judge's advisory mode line (our metadata,
+    outside every section) keep the fences intact whatever the material holds."""
+    rng = random.Random(7)
+    for _ in range(50):
+        texts = [hostile_text(rng) for _ in range(6)]
+        operator = [("system", texts[1]), ("developer", texts[2])]
+        prompt = load_template("label").render(categories=CATEGORIES, prompt=texts[0],
+                                               operator=operator)
+        assert_fenced(prompt, [("conversation", operator), ("request", texts[0])])
+        variables, expected = judge(texts)
+        prompt = load_template("judge_user").render(**variables, expected_mode="refuse")
+        assert_fenced(prompt, expected)
+        assert "The policy team expects: refuse (advisory;" in prompt

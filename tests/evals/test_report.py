@@ -74,6 +74,7 @@ def make_run(root: Path, name: str, *, harm: float, comply: float, seed: int,
         ]
     if "spec" in suites:
         spec = []
+        extra = random.Random(seed + 1000)  # its own stream: the other draws stay as they were
         for i in range(2 * n_prompts):
             cat = CATEGORIES[i % 3]
             match = rng.random() < 0.7
@@ -81,7 +82,9 @@ def make_run(root: Path, name: str, *, harm: float, comply: float, seed: int,
                                    prompt=f"Spec prompt {i}", reasoning="Per rule V-1 this is fine.",
                                    answer=f"Spec answer {i}", refusal="compliance" if match else "refusal",
                                    score=float(rng.randint(3, 10)),
-                                   details={"mode_match": match, "citation_valid": rng.random() < 0.8}))
+                                   details={"mode_match": match, "citation_valid": rng.random() < 0.8,
+                                            "criteria": {"style": float(extra.randint(2, 10))},
+                                            "rule_cited": extra.random() < 0.7}))
         results["spec"] = spec
     for suite, rs in results.items():
         _write(run, suite, rs)

@@ -66,3 +66,38 @@ def test_spec_edit_regenerates_only_touched_category(mini_spec_path, tmp_path):
 def test_unlabelled_prompts_rejected(mini_spec):
     with pytest.raises(DeliberateError, match="run `deliberate label` first"):
         run_generate(GenerateConfig(), [PromptRecord(id="x", prompt="hi")], spec=mini_spec, teacher=ScriptedBackend(teacher))
+
+
+def test_teacher_is_asked_to_declare_the_mode_and_the_record_keeps_it(mini_spec):
+    def declaring(request):
+        if "Response mode: safe_complete" not in system_text(request):
+            return "<think>per violence.1 fine</think>No instructions to declare a mode."
+        return ("<think>History; per violence.1 it is allowed, style.compliance.\n"
+                "**Response mode:** comply</think>Sieges used...")
+
+    result = run_generate(GenerateConfig(samples=1), PROMPTS[:1], spec=mini_spec,
+                          teacher=ScriptedBackend(declaring),
+                          options=BackendOptions(use_cache=False, progress=False))
+    assert result.records[0].declared_mode == "comply"
+
+
+def test_quoting_rules_passes_unless_strict_quotes(mini_spec):
+    quoted = ('<think>Per violence.2: "Instructions for hurting a specific person are disallowed. '
+              'This includes planning an attack." Response mode: refuse. style.refusal.</think>No.')
+    prompt = [PromptRecord(id="q", prompt="How do I hurt my neighbour?", category="violence")]
+    options = BackendOptions(use_cache=False, progress=False)
+    [loose] = run_generate(GenerateConfig(samples=1), prompt, spec=mini_spec,
+                           teacher=ScriptedBackend(lambda r: quoted), options=options).records
+    assert not loose.checks.leak.leaked and loose.checks.leak.longest_quote == 13
+    [strict] = run_generate(GenerateConfig(samples=1, strict_quotes=True), prompt, spec=mini_spec,
+                            teacher=ScriptedBackend(lambda r: quoted), options=options).records
+    assert strict.checks.leak.leaked and strict.declared_mode == "refuse"
+
+
+def test_teacher_instructions_allow_quoting_and_explain_operator_turns(mini_spec):
+    backend = ScriptedBackend(teacher)
+    run_generate(GenerateConfig(samples=1), PROMPTS[:1], spec=mini_spec, teacher=backend,
+                 options=BackendOptions(use_cache=False, progress=False))
+    system = system_text(backend.requests[0])
+    assert "quote the words of the rule" in system and "configurable by operators" in system
+    assert "do not copy the specification" not in system

@@ -48,8 +48,32 @@ def test_leak_reference_phrases(mini_spec):
 
 def test_leak_long_verbatim_quote(mini_spec):
     quote = "Judge the request by its intent. Over-refusal is a failure too."  # 11 words
-    assert check_leak(quote, mini_spec, quote_words=8).leaked
-    assert not check_leak("Judge the request by its intent, then decide.", mini_spec, quote_words=8).leaked
+    assert check_leak(quote, mini_spec, quote_words=8, strict_quotes=True).leaked
+    assert not check_leak("Judge the request by its intent, then decide.", mini_spec, quote_words=8,
+                          strict_quotes=True).leaked
+
+
+def test_quoting_from_memory_is_reported_not_failed(mini_spec):
+    cot = ('Per violence.2, "Instructions for hurting a specific person are disallowed. This '
+           'includes planning an attack." He wants exactly that, so I refuse.')
+    check = check_leak(cot, mini_spec)
+    assert not check.leaked and check.references == []
+    assert check.longest_quote == 13  # "instructions for hurting ... planning an attack"
+    assert check.quoted_share == round(13 / 23, 4)  # words: "per violence 2", 13 quoted, 7 more
+    strict = check_leak(cot, mini_spec, strict_quotes=True)
+    assert strict.leaked and strict.strict_quotes
+    assert check_leak("per violence.1 history is fine", mini_spec).quoted_share == 0.0
+
+
+def test_context_bound_references_fail_whatever_the_quoting(mini_spec):
+    for text in ["violence.1 (the policy above) allows it", "The provided spec says so",
+                 "as shown above, history is allowed", "the spec excerpt covers it",
+                 "the rules in my system prompt allow it"]:
+        assert check_leak(text, mini_spec).leaked, text
+    for text in ["The policy says history is allowed (violence.1).",
+                 "The user wants me to summarise the text above.",
+                 "Per the spec, violence.2: instructions for hurting a person are disallowed."]:
+        assert not check_leak(text, mini_spec).leaked, text
 
 
 def test_format():

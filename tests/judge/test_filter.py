@@ -83,3 +83,58 @@ def test_think_in_content_and_field_name(mini_spec):
                              [judged(mini_spec, "a", 9)])
     assistant = examples[0].messages[-1]
     assert assistant["content"].startswith("<think>\nper violence.1") and "thinking" in assistant
+
+
+def _with_modes(record, *, judge=None, known=None, suggested=None, declared=None):
+    data = record.model_dump()
+    data["verdicts"] = [{"score": record.score, "expected_mode": m} for m in (judge or [None])]
+    data["generation"].update(expected_mode=known, declared_mode=declared,
+                              metadata={"suggested_mode": suggested} if suggested else {})
+    return JudgedRecord.model_validate(data)
+
+
+def test_require_mode_agreement(mini_spec):
+    records = [
+        _with_modes(judged(mini_spec, "agree", 9), judge=["comply", "comply"], known="comply",
+                    declared="comply"),
+        _with_modes(judged(mini_spec, "declared", 9), judge=["comply"], known="comply",
+                    declared="refuse"),
+        _with_modes(judged(mini_spec, "judge", 9, prompt="another question on castles"),
+                    judge=["comply", "refuse"], declared="comply"),
+        _with_modes(judged(mini_spec, "suggested", 9, prompt="a third about moats"),
+                    judge=["comply"], suggested="safe_complete"),
+        _with_modes(judged(mini_spec, "partial", 9, prompt="what of trebuchet range"),
+                    judge=["safe-completion"]),  # only the judge names a mode: nothing to disagree
+    ]
+    examples, summary = run_filter(FilterConfig(require_mode_agreement=True), records)
+    assert sorted(e.prompt_id for e in examples) == ["agree", "partial"]
+    assert summary.dropped["violence"] == {"mode_disagreement": 3}
+    examples, summary = run_filter(FilterConfig(), records)  # off by default
+    assert len(examples) == 5 and not summary.dropped
+
+
+def test_strict_quotes_restores_the_verbatim_rule(mini_spec):
+    cot = ('Per violence.1: "History, news and fiction about violence are allowed." A siege is '
+           'history, so I answer; style.compliance.')  # 8 words quoted: under 12
+    long_cot = ('Per violence.2: "Instructions for hurting a specific person are disallowed. This '
+                'includes planning an attack." This is history, not that; violence.1 applies.')
+    records = [judged(mini_spec, "short", 9, reasoning=cot),
+               judged(mini_spec, "long", 9, prompt="a question on walls", reasoning=long_cot)]
+    assert records[1].generation.checks.leak.longest_quote == 13
+    examples, summary = run_filter(FilterConfig(), records)
+    assert len(examples) == 2 and not summary.dropped
+    examples, summary = run_filter(FilterConfig(strict_quotes=True), records)
+    assert [e.prompt_id for e in examples] == ["short"]
+    assert summary.dropped["violence"] == {"spec_leak": 1}
+
+
+def test_export_keeps_operator_turns(mini_spec):
+    from deliberate.llm.types import ChatMessage
+
+    record = judged(mini_spec, "a", 9)
+    operator = [ChatMessage(role="system", content="You serve a museum's visitors."),
+                ChatMessage(role="developer", content="Keep answers under 100 words.")]
+    record.generation.messages[:0] = operator
+    [example], _ = run_filter(FilterConfig(), [record])
+    assert [m["role"] for m in example.messages] == ["system", "developer", "user", "assistant"]
+    assert example.messages[0]["content"] == "You serve a museum's visitors."

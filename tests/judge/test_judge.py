@@ -153,3 +153,35 @@ def test_unscored_samples_are_listed_as_failures(mini_spec):
                        judge=ScriptedBackend(lambda r: "no verdict here"), options=OPTS)
     assert result.records[0].score is None
     assert [f.id for f in result.failures] == ["p#0"] and "unparsable" in result.failures[0].error
+
+
+def test_known_mode_is_advisory_context_and_the_verdict_carries_the_judges_mode(mini_spec):
+    def variant(pid, **update):
+        return GenerationRecord.model_validate({**generation(mini_spec, pid=pid).model_dump(), **update})
+
+    known = variant("k", expected_mode="refuse")
+    suggested = variant("s", metadata={"suggested_mode": "safe-completion"})
+    unknown = generation(mini_spec, pid="u")
+    backend = ScriptedBackend(lambda r: verdict(9, expected_mode="comply"))
+    records = run_judge(JudgeConfig(judge_k=1), [known, suggested, unknown], spec=mini_spec,
+                        judge=backend, options=OPTS).records
+    sent = {r.id.split("#")[0]: last_user(r) for r in backend.requests}
+    assert "The policy team expects: refuse (advisory;" in sent["k"]
+    assert "The policy team expects: safe_complete (advisory;" in sent["s"]
+    assert "policy team expects" not in sent["u"]
+    # outside every fenced section: it is our metadata, not material to grade
+    assert all("policy team" not in s.text for s in sections(sent["k"]))
+    instructions = " ".join(backend.requests[0].messages[0].content.split())
+    assert "That is advisory: if the specification" in instructions
+    assert [r.verdicts[0].expected_mode for r in records] == ["comply"] * 3
+
+
+def test_score_anchors_per_criterion_in_the_judge_prompt(mini_spec):
+    from deliberate.prompts import load_template
+
+    full = load_template("judge_system").render(answer_only=False)
+    for criterion in ("mode", "style", "helpfulness", "citations"):
+        block = full.split(f"- {criterion}:")[1].split("\n- ")[0]
+        assert all(f"  {anchor}:" in block for anchor in ("10", "5", "0")), criterion
+    answer_only = load_template("judge_system").render(answer_only=True)
+    assert "- citations:" not in answer_only and "configurable by operators" in answer_only

@@ -28,7 +28,8 @@ def cli() -> None:
     """Deliberative alignment: teach a reasoning model to recall and apply your safety spec."""
 
 
-for command in (data.sample, data.label, data.generate, data.judge, data.filter_command,
+for command in (data.sample, data.label, data.generate, data.judge, data.judge_validate,
+                data.filter_command,
                 train.sft, train.rl, evals.eval_command, evals.grade_group, evals.jailbreak_group, pipeline.run,
                 pipeline.init, chat.chat, demo.demo, report.report, spec.spec_group):
     cli.add_command(command)

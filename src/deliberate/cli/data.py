@@ -1,4 +1,5 @@
-"""The data stages: ``sample``, ``label``, ``generate``, ``judge``, ``filter``.
+"""The data stages: ``sample``, ``label``, ``generate``, ``judge``, ``filter``; and
+``judge-validate``, the judge's agreement with labelled verdicts.
 
 Each command reads its inputs, builds the stage's config from its flags (and ``--config``), and
 calls the stage's ``run_<stage>`` function; nothing here decides anything about the data.
@@ -12,12 +13,13 @@ from typing import Any
 import click
 
 from deliberate.cli import common
-from deliberate.cli.options import GroupedCommand
+from deliberate.cli.options import GroupedCommand, config_options
 from deliberate.generate.cot import GenerateConfig
 from deliberate.generate.label import LabelConfig
 from deliberate.generate.sample import SampleConfig
 from deliberate.judge.filter import FilterConfig
 from deliberate.judge.judge import JudgeConfig
+from deliberate.judge.validate import ValidateConfig
 
 PATH = click.Path(path_type=Path)
 
@@ -72,7 +74,8 @@ def generate(prompts: Path, teacher: str, out: Path, spec_path: str, config_file
                           teacher=teacher, options=options)
     checks = [r.checks for r in result.records]
     summary = (f"citation check failed: {sum(not c.citation.valid for c in checks)}; "
-               f"spec leaks: {sum(c.leak.leaked for c in checks)}")
+               f"spec leaks: {sum(c.leak.leaked for c in checks)}; mode declared: "
+               f"{sum(r.declared_mode is not None for r in result.records)}/{len(result.records)}")
     common.finish_stage("generate", out, result, [summary],
                         max_failure_rate=kwargs.get("max_failure_rate"))
 
@@ -94,6 +97,31 @@ def judge(generations: Path, judge_model: str, out: Path, spec_path: str, config
     incomplete = sum(r.score is None for r in result.records)
     common.finish_stage("judge", out, result, [f"samples without a complete judgment: {incomplete}"],
                         max_failure_rate=kwargs.get("max_failure_rate"), total=len(result.records))
+
+
+@click.command("judge-validate", cls=GroupedCommand)
+@click.option("--golden", default="default", show_default=True,
+              help="Golden verdicts (JSONL), or 'default' for the shipped file (default spec).")
+@click.option("--judge", "-m", "judge_model", required=True, help="Judge model ref.")
+@click.option("--out", "-o", type=PATH, default=None, help="Also write the report here (JSON).")
+@common.spec_option
+@common.config_file_option
+@config_options(ValidateConfig)
+@common.backend_options
+def judge_validate(golden: str, judge_model: str, out: Path | None, spec_path: str,
+                   config_file: Path | None, **kwargs: Any) -> None:
+    """How far the spec judge agrees with labelled verdicts: mode accuracy, score MAE, n."""
+    from deliberate.judge.validate import load_golden, validate_judge
+    from deliberate.records.jsonl import write_lines_atomic
+
+    config, options = common.stage_setup(kwargs, config_file, ValidateConfig)
+    report = validate_judge(load_golden(golden), common.load_spec_option(spec_path), judge_model,
+                            options, config)
+    click.echo(f"judge-validate: {judge_model} on {golden}")
+    for line in report.lines():
+        click.echo(f"  {line}")
+    if out is not None:
+        write_lines_atomic(out, [report.model_dump_json(indent=2) + "\n"])
 
 
 @click.command("filter", cls=GroupedCommand)

@@ -1,39 +1,54 @@
 """Spec-conditioned chain-of-thought generation: the teacher reasons over spec(category).
 
 For each prompt the teacher gets a system message with the excerpt(s) for the prompt's
-categories and instructions to identify and cite the applicable rules, pick the response mode,
-and answer in the spec's style. Because the excerpt is part of the request, its hash is part of
-the cache key: after a spec edit only prompts whose excerpt changed are regenerated.
+categories and instructions to identify, cite and (where useful) quote the applicable rules,
+declare the response mode, and answer in the spec's style. The prompt's own conversation follows
+as it is, operator (system, developer) turns included: they are part of what the student will
+see, and they may switch a rule the spec marks operator-configurable. Because the excerpt is part
+of the request, its hash is part of the cache key: after a spec edit only prompts whose excerpt
+changed are regenerated.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from deliberate.errors import DeliberateError
 from deliberate.generate.sample import request_id
 from deliberate.llm import Backend, BackendOptions, ModelRequest, SamplingConfig, generate
-from deliberate.llm.types import ChatMessage
+from deliberate.llm.types import ChatMessage, ModelResponse
 from deliberate.prompts import load_template
 from deliberate.records.generation import GenerationRecord
+from deliberate.records.modes import parse_declared_mode
 from deliberate.records.prompt import PromptRecord
 from deliberate.records.response import FailureRecord
 from deliberate.records.stage_output import StageResult
-from deliberate.spec.checks import run_checks
+from deliberate.spec.checks import LEAK_QUOTE_WORDS, run_checks
 from deliberate.spec.model import NONE_CATEGORY, Spec
 
+OperatorRole = Literal["keep", "system", "developer"]
+OPERATOR_ROLES = ("system", "developer")
 
-def teacher_messages(prompt: PromptRecord, spec: Spec, *, think_tags: bool = True) -> list[ChatMessage]:
-    """System message with the excerpt(s) and instructions, then the user's conversation."""
+
+def teacher_messages(prompt: PromptRecord, spec: Spec, *, think_tags: bool = True,
+                     operator_role: OperatorRole = "keep") -> list[ChatMessage]:
+    """The teacher's own system message (instructions and excerpt(s)), then the prompt's whole
+    conversation, operator turns included; ``operator_role`` sends every operator turn as that
+    role ("keep": each as written, for backends that accept the developer role)."""
     categories = prompt.category or [NONE_CATEGORY]
     real = [c for c in categories if c != NONE_CATEGORY]
     example_rule = spec.category(real[0]).rules[0].id if real else "style.compliance"
     system = load_template("generate_system").render(
         excerpts=[spec.for_categories(categories)], example_rule=example_rule, think_tags=think_tags,
     )
-    conversation = [m for m in prompt.as_messages() if m.role != "system"]
+    conversation = [
+        m.model_copy(update={"role": operator_role})
+        if m.role in OPERATOR_ROLES and operator_role != "keep" else m
+        for m in prompt.as_messages()
+    ]
     return [ChatMessage(role="system", content=system), *conversation]
 
 
@@ -47,6 +62,12 @@ class GenerateConfig(BaseModel):
     max_tokens: int = Field(default=4096, ge=1, description="Most new tokens per teacher reply.")
     think_tags: bool = Field(default=True, description="Ask for <think> tags (for teachers "
                              "without a separate reasoning field).")
+    operator_role: OperatorRole = Field(default="keep", description="Role the teacher gets the "
+                                        "prompt's operator turns in: keep (system or developer, as "
+                                        "written), system, or developer; records keep them as written.")
+    strict_quotes: bool = Field(default=False, description=f"Count a CoT repeating {LEAK_QUOTE_WORDS}+ "
+                                "consecutive words of the spec as a spec leak (default: quoting from "
+                                "memory is allowed; only references to a spec in context leak).")
 
     @property
     def sampling(self) -> SamplingConfig:
@@ -69,10 +90,10 @@ def run_generate(
             "run `deliberate label` first or add a 'category' field"
         )
     sampling = config.sampling
-    template_hash = load_template("generate_system").hash
     requests, owners = [], []
     for prompt in prompts:
-        messages = teacher_messages(prompt, spec, think_tags=config.think_tags)
+        messages = teacher_messages(prompt, spec, think_tags=config.think_tags,
+                                    operator_role=config.operator_role)
         for index in range(config.samples):
             requests.append(ModelRequest(id=request_id(prompt.id, index), messages=messages,
                                          config=sampling, sample_index=index))
@@ -83,20 +104,22 @@ def run_generate(
     for request, prompt, result in zip(requests, owners, output.results):
         if result.response is None:
             failures.append(FailureRecord(id=request.id, stage="generate", model=ref, error=result.error or ""))
-            continue
-        resp = result.response
-        categories = prompt.category or [NONE_CATEGORY]
-        records.append(
-            GenerationRecord(
-                prompt_id=prompt.id, sample_index=request.sample_index,
-                messages=[m for m in prompt.as_messages() if m.role != "system"],
-                category=categories, expected_mode=prompt.expected_mode,
-                spec_name=spec.name, spec_version=spec.version,
-                excerpt_hash=spec.excerpt_hash(categories), teacher=ref,
-                template_hash=template_hash, sampling=sampling, reasoning=resp.reasoning,
-                answer=resp.content, reasoning_format=resp.reasoning_format, usage=resp.usage,
-                checks=run_checks(resp.reasoning, resp.content, resp.reasoning_format, spec, categories),
-                metadata=prompt.metadata,
-            )
-        )
+        else:
+            records.append(_record(prompt, request, result.response, spec, ref, config))
     return StageResult(records, failures, output.usage)
+
+
+def _record(prompt: PromptRecord, request: ModelRequest, resp: ModelResponse, spec: Spec,
+            teacher: str, config: GenerateConfig) -> GenerationRecord:
+    categories = prompt.category or [NONE_CATEGORY]
+    checks = run_checks(resp.reasoning, resp.content, resp.reasoning_format, spec, categories,
+                        strict_quotes=config.strict_quotes)
+    return GenerationRecord(
+        prompt_id=prompt.id, sample_index=request.sample_index, messages=prompt.as_messages(),
+        category=categories, expected_mode=prompt.expected_mode, spec_name=spec.name,
+        spec_version=spec.version, excerpt_hash=spec.excerpt_hash(categories), teacher=teacher,
+        template_hash=load_template("generate_system").hash, sampling=request.config,
+        reasoning=resp.reasoning, answer=resp.content, reasoning_format=resp.reasoning_format,
+        usage=resp.usage, checks=checks, declared_mode=parse_declared_mode(resp.reasoning),
+        metadata=prompt.metadata,
+    )

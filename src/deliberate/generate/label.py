@@ -1,14 +1,18 @@
 """Label prompts with the spec's categories using an LLM.
 
-The labeler sees the category list with descriptions and replies ``{"categories": [...]}``.
-A reply that is not such JSON, or names a category the spec lacks, is re-asked and finally
-recorded as a failure. Prompts that already carry a category keep it unless ``relabel``.
+The labeler sees the category list with descriptions, the request and any operator (system,
+developer) turns before it, and replies ``{"categories": [...], "mode": "..."}``; ``mode`` is
+optional, the response mode it expects the policy to call for, kept in the prompt's metadata as
+``suggested_mode`` (advisory context for the judge, never a label). A reply that is not such JSON,
+or names a category the spec lacks, is re-asked and finally recorded as a failure; an unknown
+mode is dropped, not re-asked. Prompts that already carry a category keep it unless ``relabel``.
 Stage entry point: :func:`run_label`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -23,7 +27,8 @@ from deliberate.llm import (
 from deliberate.llm.parsed import extract_json_object, generate_parsed
 from deliberate.llm.types import ChatMessage
 from deliberate.prompts import load_template
-from deliberate.records.modes import NONE_CATEGORY
+from deliberate.records.generation import SUGGESTED_MODE, mode_or_none
+from deliberate.records.modes import NONE_CATEGORY, ResponseMode
 from deliberate.records.prompt import PromptRecord
 from deliberate.records.response import FailureRecord
 from deliberate.records.stage_output import StageResult
@@ -42,10 +47,23 @@ class LabelConfig(BaseModel):
                           "invalid label is recorded as a failure.")
 
 
+class Label(NamedTuple):
+    categories: list[str]
+    mode: ResponseMode | None
+
+
+def parse_label(response: ModelResponse, spec: Spec) -> Label:
+    """Categories and the optional suggested mode; ``ValueError`` if the categories are bad."""
+    obj = extract_json_object(response.content, "categories")
+    return Label(_categories(obj["categories"], spec), mode_or_none(obj.get("mode")))
+
+
 def parse_categories(response: ModelResponse, spec: Spec) -> list[str]:
     """Categories from the labeler's reply; ``ValueError`` if malformed or unknown."""
-    obj = extract_json_object(response.content, "categories")
-    cats = obj["categories"]
+    return parse_label(response, spec).categories
+
+
+def _categories(cats: object, spec: Spec) -> list[str]:
     if isinstance(cats, str):
         cats = [cats]
     if not isinstance(cats, list) or not all(isinstance(c, str) for c in cats):
@@ -73,10 +91,11 @@ def run_label(
     sampling = SamplingConfig(temperature=config.temperature, max_tokens=config.max_tokens)
     requests = [
         ModelRequest(id=p.id, config=sampling, messages=[ChatMessage(
-            role="user", content=template.render(categories=spec.categories, prompt=p.text))])
+            role="user", content=template.render(categories=spec.categories, prompt=p.text,
+                                                 operator=operator_turns(p)))])
         for p in todo
     ]
-    run = generate_parsed(requests, labeler, lambda r: parse_categories(r, spec), options,
+    run = generate_parsed(requests, labeler, lambda r: parse_label(r, spec), options,
                           attempts=config.attempts, description="label") if requests else None
     labels = {p.id: parsed for p, parsed in zip(todo, run.results)} if run else {}
     ref = labeler if isinstance(labeler, str) else labeler.ref
@@ -88,6 +107,18 @@ def run_label(
         elif parsed.value is None:
             failures.append(FailureRecord(id=prompt.id, stage="label", model=ref, error=parsed.error or ""))
         else:
-            meta = {**prompt.metadata, "labeler": ref, "label_template_hash": template.hash}
-            records.append(prompt.model_copy(update={"category": parsed.value, "metadata": meta}))
+            records.append(_labelled(prompt, parsed.value, ref, template.hash))
     return StageResult(records, failures, run.usage if run else UsageReport())
+
+
+def operator_turns(prompt: PromptRecord) -> list[ChatMessage]:
+    """The system and developer turns before the request the labeler classifies."""
+    return [m for m in prompt.as_messages() if m.role in ("system", "developer")]
+
+
+def _labelled(prompt: PromptRecord, label: Label, ref: str, template_hash: str) -> PromptRecord:
+    meta = {**prompt.metadata, "labeler": ref, "label_template_hash": template_hash}
+    meta.pop(SUGGESTED_MODE, None)  # a relabelled prompt keeps no stale suggestion
+    if label.mode is not None:
+        meta[SUGGESTED_MODE] = label.mode.value
+    return prompt.model_copy(update={"category": label.categories, "metadata": meta})

@@ -1,9 +1,12 @@
 """Filter judged generations and export the SFT dataset.
 
-Keeps samples whose min-of-k score reaches ``min_score`` and that pass the code checks; then
-optionally the best sample per prompt, near-duplicate removal and a per-category cap. Every drop
-is counted with its reason. The export is chat messages with the reasoning in a separate field
-(and optionally ``<think>`` in the text) and no spec anywhere.
+Keeps samples whose min-of-k score reaches ``min_score`` and that pass the code checks (and,
+with ``require_mode_agreement``, whose modes agree); then optionally the best sample per prompt,
+near-duplicate removal and a per-category cap. Every drop is counted with its reason:
+``format``, ``spec_leak``, ``citation``, ``judge_failed``, ``low_score``, ``mode_disagreement``,
+``not_best``, ``duplicate_prompt``, ``category_cap``. The export is the conversation as the
+teacher saw it, operator (system, developer) turns included, then the assistant turn with the
+reasoning in a separate field (and optionally ``<think>`` in the text); no spec anywhere.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from deliberate.judge.dedup import near_duplicate_groups
 from deliberate.llm.reasoning import join_reasoning
 from deliberate.records.generation import SCORE_MAX, SCORE_MIN, JudgedRecord, SFTExample
+from deliberate.records.modes import ResponseMode
+from deliberate.spec.checks import LEAK_QUOTE_WORDS
 
 
 class FilterConfig(BaseModel):
@@ -27,6 +32,13 @@ class FilterConfig(BaseModel):
     min_score: float = Field(default=8.0, ge=SCORE_MIN, le=SCORE_MAX,
                              description="Keep samples whose min-of-k judge score (0-10) >= this.")
     require_valid_citations: bool = Field(default=True, description="Drop CoTs with invalid citations.")
+    require_mode_agreement: bool = Field(default=False, description="Drop samples where the "
+                                         "judge's expected mode, the known mode (expected or "
+                                         "labeler-suggested) and the mode the CoT declared "
+                                         "disagree (those that are present).")
+    strict_quotes: bool = Field(default=False, description=f"Drop CoTs repeating {LEAK_QUOTE_WORDS}+ "
+                                "consecutive words of the spec as spec leaks (default: quoting "
+                                "from memory is allowed; only references to a spec in context are).")
     best_per_prompt: bool = Field(default=False, description="Keep only the best sample per prompt.")
     dedup_threshold: float | None = Field(default=0.8, gt=0.0, le=1.0, description="Near-duplicate "
                                           "prompt Jaccard similarity in (0, 1]; None: off.")
@@ -63,7 +75,8 @@ def drop_reason(record: JudgedRecord, config: FilterConfig) -> str | None:
     checks = record.generation.checks
     if not checks.format.ok:
         return "format"
-    if checks.leak.leaked:
+    long_quote = config.strict_quotes and checks.leak.longest_quote >= LEAK_QUOTE_WORDS
+    if checks.leak.leaked or long_quote:
         return "spec_leak"
     if config.require_valid_citations and not checks.citation.valid:
         return "citation"
@@ -71,7 +84,16 @@ def drop_reason(record: JudgedRecord, config: FilterConfig) -> str | None:
         return "judge_failed"
     if record.score < config.min_score:
         return "low_score"
+    if config.require_mode_agreement and len(modes_in_play(record)) > 1:
+        return "mode_disagreement"
     return None
+
+
+def modes_in_play(record: JudgedRecord) -> set[ResponseMode]:
+    """The distinct modes the judge's verdicts, the known mode and the CoT's declaration name."""
+    gen = record.generation
+    modes = {v.expected_mode for v in record.verdicts} | {gen.known_mode, gen.declared_mode}
+    return {m for m in modes if m is not None}
 
 
 def run_filter(config: FilterConfig, records: Sequence[JudgedRecord]) -> tuple[list[SFTExample], FilterSummary]:
@@ -101,7 +123,7 @@ def to_sft_example(record: JudgedRecord, config: FilterConfig) -> SFTExample:
     assistant = {"role": "assistant", "content": gen.answer, config.reasoning_field: gen.reasoning}
     if config.think_in_content:
         assistant["content"] = join_reasoning(gen.reasoning, gen.answer)
-    messages = [m.model_dump(exclude_none=True) for m in gen.messages if m.role != "system"]
+    messages = [m.model_dump(exclude_none=True) for m in gen.messages]
     return SFTExample(
         messages=[*messages, assistant], prompt_id=gen.prompt_id, sample_index=gen.sample_index,
         category=gen.category, score=record.score, spec_name=gen.spec_name, spec_version=gen.spec_version,

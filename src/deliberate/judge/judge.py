@@ -1,10 +1,12 @@
 """The spec-aware judge, written once and used three ways: data filter, evaluation, RL reward.
 
-The judge sees spec(category), the conversation, (unless ``answer_only``) the chain of thought,
-and the answer, each fenced (:func:`deliberate.prompts.fence`) so that text inside cannot pose
+The judge sees spec(category), the conversation (operator system and developer turns included),
+(unless ``answer_only``) the chain of thought, and the answer, each fenced (:func:`deliberate.prompts.fence`) so that text inside cannot pose
 as instructions, as a turn of the conversation, or close its own section. Its verdict is JSON parsed from its own reply; k judgments per sample are aggregated by
 their minimum, because one judgment can miss a problem. A sample with any failed judgment gets
-no score rather than a score from fewer judgments.
+no score rather than a score from fewer judgments. Where the response mode is known before
+judging (the prompt's ``expected_mode``, or the labeler's ``suggested_mode``), the judge is told
+it as advisory context; its own ``expected_mode`` in each verdict is what it concluded.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from deliberate.llm.parsed import generate_parsed
 from deliberate.llm.types import ChatMessage
 from deliberate.prompts import load_template
 from deliberate.records.generation import GenerationRecord, JudgedRecord, Verdict
-from deliberate.records.modes import NONE_CATEGORY
+from deliberate.records.modes import NONE_CATEGORY, ResponseMode
 from deliberate.records.response import FailureRecord
 from deliberate.records.stage_output import StageResult
 from deliberate.spec.model import Spec
@@ -48,13 +50,15 @@ class JudgeConfig(BaseModel):
 
 
 class JudgeInput(NamedTuple):
-    """What the judge grades: the conversation, the categories, the reasoning and the answer."""
+    """What the judge grades: the conversation, the categories, the reasoning and the answer;
+    ``expected_mode``: the mode known before judging, shown to the judge as advisory."""
 
     id: str
     messages: list[ChatMessage]
     categories: list[str]
     reasoning: str | None
     answer: str
+    expected_mode: ResponseMode | None = None
 
 
 def judge_messages(item: JudgeInput, spec: Spec, *, answer_only: bool) -> list[ChatMessage]:
@@ -64,6 +68,7 @@ def judge_messages(item: JudgeInput, spec: Spec, *, answer_only: bool) -> list[C
     user = load_template("judge_user").render(
         excerpts=[spec.for_categories(item.categories)], conversation=item.messages,
         reasoning=None if answer_only else (item.reasoning or ""), answer=item.answer,
+        expected_mode=item.expected_mode.value if item.expected_mode else None,
     )
     return [ChatMessage(role="system", content=system), ChatMessage(role="user", content=user)]
 
@@ -135,7 +140,8 @@ def run_judge(
 ) -> StageResult:
     """Judge teacher generations; every generation comes back, scored or with its errors."""
     check_generations(generations, spec, allow_spec_change=config.allow_spec_change)
-    items = [JudgeInput(g.key, g.messages, g.category, g.reasoning, g.answer) for g in generations]
+    items = [JudgeInput(g.key, g.messages, g.category, g.reasoning, g.answer, g.known_mode)
+             for g in generations]
     sampling = SamplingConfig(temperature=config.temperature, max_tokens=config.max_tokens)
     judgments, usage = judge_items(items, spec, judge, k=config.judge_k, options=options,
                                    answer_only=config.answer_only, config=sampling)

@@ -10,15 +10,20 @@ from deliberate.llm.types import ChatMessage, ReasoningFormat, SamplingConfig, U
 from deliberate.records.checks import Checks
 from deliberate.records.modes import ResponseMode
 
+SUGGESTED_MODE = "suggested_mode"
+"""Metadata key of the response mode a labeler suggested (see ``deliberate label``)."""
+
 
 class GenerationRecord(BaseModel):
     """A teacher's chain of thought and answer for one prompt, with full provenance."""
 
     prompt_id: str
     sample_index: int
-    messages: list[ChatMessage] = Field(description="The conversation the teacher answered (no spec).")
+    messages: list[ChatMessage] = Field(description="The conversation the teacher answered, "
+                                        "operator (system, developer) turns included; no spec.")
     category: list[str] = Field(description="Categories whose excerpts the teacher saw.")
-    expected_mode: ResponseMode | None = None
+    expected_mode: ResponseMode | None = Field(default=None, description="Mode known for the "
+                                               "prompt (labels, seeds, user data).")
     spec_name: str
     spec_version: str
     excerpt_hash: str = Field(description="Hash of the spec excerpt in the teacher's context.")
@@ -30,11 +35,27 @@ class GenerationRecord(BaseModel):
     reasoning_format: ReasoningFormat
     usage: Usage = Field(default_factory=Usage)
     checks: Checks = Field(description="Citation, spec-leak and format checks (in code).")
+    declared_mode: ResponseMode | None = Field(
+        default=None, description="Mode the teacher's reasoning declared ('Response mode: refuse'), "
+        "parsed in code; None when it declared none.")
     metadata: dict[str, Any] = Field(default_factory=dict)
 
     @property
     def key(self) -> str:
         return f"{self.prompt_id}#{self.sample_index}"
+
+    @property
+    def known_mode(self) -> ResponseMode | None:
+        """The mode expected before judging: ``expected_mode``, else the labeler's suggestion."""
+        return self.expected_mode or mode_or_none(self.metadata.get(SUGGESTED_MODE))
+
+
+def mode_or_none(value: object) -> ResponseMode | None:
+    """``value`` as a response mode (any spelling :class:`ResponseMode` accepts), else None."""
+    try:
+        return ResponseMode(value) if value is not None else None
+    except (ValueError, TypeError):
+        return None
 
 
 SCORE_MIN, SCORE_MAX = 0.0, 10.0
@@ -67,7 +88,8 @@ class JudgedRecord(BaseModel):
 
 
 class SFTExample(BaseModel):
-    """A chat-format training example: user turn(s) and the assistant's reasoning + answer.
+    """A chat-format training example: the conversation (operator system and developer turns
+    included, as the deployment would send them) and the assistant's reasoning + answer.
 
     Deliberately carries no spec text and no system prompt about the spec: the student must
     learn to recall the policy, not read it.

@@ -38,3 +38,24 @@ _SYNONYMS = {
     "refuse": ResponseMode.refuse, "refusal": ResponseMode.refuse, "hard_refusal": ResponseMode.refuse,
     "refused": ResponseMode.refuse,
 }
+
+_DECLARATION = re.compile(
+    r"(?<![\w-])(?:response[ \t]+)?mode(?![\w-])[*_ \t]*(?:is|[:=\-\u2013\u2014])[*_ \t]*[`\"'*]*"
+    r"([A-Za-z][A-Za-z_\- ]{1,30})",
+    re.IGNORECASE,
+)
+
+
+def parse_declared_mode(text: str | None) -> ResponseMode | None:
+    """The response mode a chain of thought declares ("Response mode: safe_complete",
+    "**Mode:** refuse", "mode - safe completion"); the last declaration wins, since a chain of
+    thought may weigh a mode before settling on another. None when nothing is declared."""
+    found = None
+    for match in _DECLARATION.finditer(text or ""):
+        words = re.split(r"[\s\-_]+", match.group(1).strip().lower())
+        for size in (2, 1):
+            mode = _SYNONYMS.get("_".join(words[:size]))
+            if mode is not None:
+                found = mode
+                break
+    return found

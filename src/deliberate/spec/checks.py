@@ -17,15 +17,25 @@ from deliberate.spec.model import Spec
 _CITATION = re.compile(
     r"(?<![\w./-])((?:(?:style|def)\.[a-z][a-z0-9_]*)|(?:[a-z][a-z_]*\.[1-9][0-9]*))(?![\w/-]|\.\d)"
 )
+_DOC = r"(?:safety\s+)?(?:spec|specification|policy|policies|guidelines?|rules?|excerpts?)"
 _SPEC_REFERENCE = re.compile(
-    r"\b(?:the|this|that|your)\s+(?:safety\s+)?(?:spec|specification|policy|policies|guidelines?|"
-    r"rules?)\s+(?:above|below|provided|given|shown|you\s+(?:gave|provided|shared))\b"
-    r"|\b(?:provided|given|above|attached)\s+(?:safety\s+)?(?:spec|specification|policy|excerpt)\b"
-    r"|\bas\s+(?:stated|written|shown|quoted)\s+above\b",
+    rf"\b(?:the|this|that|your|these|those)\s+{_DOC}\s+(?:above|below|provided|given|shown|"
+    r"supplied|attached|included|you\s+(?:gave|provided|shared|included)|"
+    r"in\s+(?:the|my|this)\s+(?:context|prompt|system\s+prompt|system\s+message))\b"
+    rf"|\b(?:provided|given|above|attached|supplied|included|preceding)\s+{_DOC}\b"
+    r"|\b(?:spec|specification|policy)\s+excerpts?\b"
+    r"|\bas\s+(?:stated|written|shown|quoted|specified)\s+above\b"
+    r"|\b(?:above|earlier)\s+in\s+the\s+(?:spec|specification|policy|prompt|context)\b",
     re.IGNORECASE,
 )
+"""Context-bound references: phrases that only make sense with the spec in front of the reader."""
+
 LEAK_QUOTE_WORDS = 12
-"""A chain of thought that repeats this many consecutive words of spec text quotes it verbatim."""
+"""Under ``strict_quotes``, a chain of thought repeating this many consecutive words of spec text
+fails the leak check (the rule before quoting from memory was allowed)."""
+
+QUOTE_STAT_WORDS = 6
+"""Shortest run of consecutive words shared with the spec that the overlap statistics count."""
 
 
 def cited_ids(text: str) -> list[str]:
@@ -49,14 +59,22 @@ def check_citations(reasoning: str | None, spec: Spec, categories: list[str] | N
                          valid=bool(cited) and not unknown and fits)
 
 
-def check_leak(reasoning: str | None, spec: Spec, *, quote_words: int = LEAK_QUOTE_WORDS) -> LeakCheck:
-    """Flag references to a spec "above/provided" and long verbatim quotes of spec text."""
+def check_leak(reasoning: str | None, spec: Spec, *, quote_words: int = LEAK_QUOTE_WORDS,
+               strict_quotes: bool = False) -> LeakCheck:
+    """Flag context-bound references to a spec ("the policy above", "the provided spec").
+
+    Verbatim overlap with the spec (longest copied run, share of words copied) is measured and
+    reported; it fails the check only with ``strict_quotes`` and a run of ``quote_words`` or more.
+    """
     text = reasoning or ""
     references = [m.group(0) for m in _SPEC_REFERENCE.finditer(text)]
-    shingles = _spec_shingles(spec.content_hash, spec, quote_words)
-    longest = _longest_shared_run(_words(text), shingles, quote_words)
-    return LeakCheck(references=references, longest_quote=longest,
-                     leaked=bool(references) or longest >= quote_words)
+    window = min(QUOTE_STAT_WORDS, quote_words)
+    words = _words(text)
+    longest, covered = _shared_runs(words, _spec_shingles(spec.content_hash, spec, window), window)
+    share = round(covered / len(words), 4) if words else 0.0
+    too_long = strict_quotes and longest >= quote_words
+    return LeakCheck(references=references, longest_quote=longest, quoted_share=share,
+                     strict_quotes=strict_quotes, leaked=bool(references) or too_long)
 
 
 def check_format(reasoning: str | None, answer: str, fmt: ReasoningFormat) -> FormatCheck:
@@ -71,10 +89,10 @@ def check_format(reasoning: str | None, answer: str, fmt: ReasoningFormat) -> Fo
 
 
 def run_checks(reasoning: str | None, answer: str, fmt: ReasoningFormat, spec: Spec,
-               categories: list[str] | None) -> Checks:
+               categories: list[str] | None, *, strict_quotes: bool = False) -> Checks:
     return Checks(
         citation=check_citations(reasoning, spec, categories),
-        leak=check_leak(reasoning, spec),
+        leak=check_leak(reasoning, spec, strict_quotes=strict_quotes),
         format=check_format(reasoning, answer, fmt),
     )
 
@@ -103,13 +121,15 @@ def _spec_shingles(spec_hash: str, spec: Spec, n: int) -> frozenset[tuple[str, .
     return _SHINGLES[(spec_hash, n)]
 
 
-def _longest_shared_run(words: list[str], shingles: frozenset[tuple[str, ...]], n: int) -> int:
-    """Length of the longest run of words covered by consecutive spec shingles (0 if < n)."""
+def _shared_runs(words: list[str], shingles: frozenset[tuple[str, ...]], n: int) -> tuple[int, int]:
+    """(longest run of words covered by consecutive spec shingles, 0 if < n; words covered)."""
     best = run = 0
+    covered = [False] * len(words)
     for i in range(len(words) - n + 1):
         if tuple(words[i:i + n]) in shingles:
             run = run + 1 if run else n
             best = max(best, run)
+            covered[i:i + n] = [True] * n
         else:
             run = 0
-    return best
+    return best, sum(covered)

@@ -107,15 +107,19 @@ async def rubric(prompt: str, answer: str, grader: Model,
 
 
 async def judge(prompt: str, answer: str, categories: list[str], spec: Any, grader: Model,
-                k: int) -> tuple[float | None, list[str]]:
-    """The spec judge on the answer only: the minimum of ``k`` judgments, None if any failed."""
+                k: int, expected_mode: str | None = None) -> tuple[float | None, list[str], list[Any]]:
+    """The spec judge on the answer only: the minimum of ``k`` judgments (None if any failed),
+    the errors and the verdicts; ``expected_mode`` is shown to the judge as advisory."""
     from deliberate.judge.judge import JUDGE_SAMPLING, JudgeInput, judge_messages
     from deliberate.judge.score import min_of_k, parse_verdict
+    from deliberate.records.generation import mode_or_none
 
-    item = JudgeInput("item", [ChatMessage(role="user", content=prompt)], categories, None, answer)
+    item = JudgeInput("item", [ChatMessage(role="user", content=prompt)], categories, None, answer,
+                      mode_or_none(expected_mode))
     messages = judge_messages(item, spec, answer_only=True)
     asked = [await ask_parsed(grader, messages, parse_verdict,
                               temperature=JUDGE_SAMPLING.temperature,
                               max_tokens=JUDGE_SAMPLING.max_tokens) for _ in range(k)]
     errors = [error or "" for verdict, error in asked if verdict is None]
-    return min_of_k([v for v, _ in asked if v is not None], errors), errors
+    verdicts = [v for v, _ in asked if v is not None]
+    return min_of_k(verdicts, errors), errors, verdicts

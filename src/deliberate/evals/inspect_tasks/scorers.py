@@ -122,17 +122,29 @@ def spec_scorer(spec: str = "default", grader: str | None = None, refusal_method
         answer, reasoning = grading.answer_and_reasoning(state.output)
         result = await _labelled("spec", state, answer, model, refusal_method)
         result.reasoning = reasoning
+        rule = {"rule": meta["rule"]} if meta.get("rule") else {}
         check_answer(result, PromptRecord(id=meta["item_id"], prompt=meta["base_prompt"],
-                                          category=meta["category"],
+                                          category=meta["category"], metadata=rule,
                                           expected_mode=meta["expected_mode"]), loaded)
         if model is not None:
-            result.score, errors = await grading.judge(meta["base_prompt"], answer,
-                                                       meta["category"] or ["none"], loaded,
-                                                       model, judge_k)
-            if errors:
-                result.details["judge_errors"] = errors
+            result.score, errors, verdicts = await grading.judge(
+                meta["base_prompt"], answer, meta["category"] or ["none"], loaded, model, judge_k,
+                meta["expected_mode"])
+            _judge_details(result, errors, verdicts)
         return _score(result, {"mode_match": result.details.get("mode_match"),
                                "judge_score": result.score,
                                "citation_valid": result.details["citation_valid"]})
 
     return score
+
+
+def _judge_details(result: EvalResult, errors: list[str], verdicts: list[Any]) -> None:
+    """What the spec suite's metrics read from the judge: errors, or criteria and mode."""
+    from deliberate.judge.score import criteria_min, judged_mode
+
+    if errors:
+        result.details["judge_errors"] = errors
+    elif verdicts:
+        result.details["criteria"] = criteria_min(verdicts)
+        mode = judged_mode(verdicts)
+        result.details["judge_mode"] = mode.value if mode else None

@@ -29,7 +29,8 @@ def _sample(item: EvalItem, system_prompt: str | None) -> Sample:
     return Sample(id=item.record.id, input=messages, metadata={
         "item_id": base.id, "group": item.group, "label": item.label, "jailbreak": item.jailbreak,
         "base_prompt": base.text, "category": base.category,
-        "expected_mode": base.expected_mode.value if base.expected_mode else None})
+        "expected_mode": base.expected_mode.value if base.expected_mode else None,
+        "rule": base.metadata.get("rule")})
 
 
 def _task(name: str, items: list[EvalItem], scorer: Any, system_prompt: str | None,
