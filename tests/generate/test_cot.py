@@ -101,3 +101,51 @@ def test_teacher_instructions_allow_quoting_and_explain_operator_turns(mini_spec
     system = system_text(backend.requests[0])
     assert "quote the words of the rule" in system and "configurable by operators" in system
     assert "do not copy the specification" not in system
+
+
+def test_malformed_teacher_replies_are_asked_again_then_kept(mini_spec):
+    """An unclosed <think> is re-asked (a new sample) within a bound; the last reply is kept
+    so the filter can count it, with the reason it failed."""
+    asked = []
+
+    def sloppy(request):
+        asked.append(request.sample_index)
+        if request.sample_index >= 1000:
+            return "<think>Per violence.1 history is fine.</think>Sieges cut off supplies."
+        return "<think>Per violence.1 history is fine and I keep thinking"
+
+    prompt = [PromptRecord(id="v", prompt="How did sieges work?", category="violence")]
+    fixed = run_generate(GenerateConfig(samples=1, attempts=2), prompt, spec=mini_spec,
+                         teacher=ScriptedBackend(sloppy), options=BackendOptions(use_cache=False, progress=False))
+    assert asked == [0, 1000] and fixed.records[0].checks.format.ok
+    assert fixed.records[0].sample_index == 0 and fixed.records[0].answer == "Sieges cut off supplies."
+    once = run_generate(GenerateConfig(samples=1, attempts=1), prompt, spec=mini_spec,
+                        teacher=ScriptedBackend(sloppy), options=BackendOptions(use_cache=False, progress=False))
+    assert once.records[0].checks.format.reason == "reasoning block never closed"
+
+
+def test_finish_reason_is_kept(mini_spec):
+    """Whether the teacher hit max_tokens is kept in the record (a cut-off reply is suspect)."""
+    from deliberate.llm import ModelResponse
+    from deliberate.llm.types import ReasoningFormat
+
+    def cut(request):
+        return ModelResponse(content="Sieges", reasoning="per violence.1", finish_reason="length",
+                             reasoning_format=ReasoningFormat.field)
+
+    prompt = [PromptRecord(id="v", prompt="How did sieges work?", category="violence")]
+    result = run_generate(GenerateConfig(samples=1), prompt, spec=mini_spec, teacher=ScriptedBackend(cut),
+                          options=BackendOptions(use_cache=False, progress=False))
+    assert result.records[0].finish_reason == "length"
+
+
+def test_a_final_answer_tail_is_salvaged(mini_spec):
+    def tail(request):
+        return "<think>The user asks about history; per violence.1 it is allowed.\nFinal answer: Sieges cut off supplies."
+
+    prompt = [PromptRecord(id="v", prompt="How did sieges work?", category="violence")]
+    result = run_generate(GenerateConfig(samples=1), prompt, spec=mini_spec, teacher=ScriptedBackend(tail),
+                          options=BackendOptions(use_cache=False, progress=False))
+    record = result.records[0]
+    assert record.reasoning_format.value == "salvaged" and record.answer == "Sieges cut off supplies."
+    assert record.checks.format.ok and "violence.1" in record.reasoning

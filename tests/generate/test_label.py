@@ -100,3 +100,33 @@ def test_labeler_sees_operator_turns_fenced(mini_spec):
     assert ("turn", "system", "Operator: a historical war-gaming platform.") in found
     assert ("request", None, "Describe a siege assault in detail") in found
     assert [m.role for m in record.as_messages()] == ["system", "user"]  # kept through label
+
+
+def test_none_that_names_a_category_keyword_gets_a_second_opinion():
+    """A small labeler called "synthesize sarin" benign (seen with a real 1.5B model): a request
+    labelled none that contains a category's keyword is asked again, and both answers are kept."""
+    from deliberate.spec import load_spec
+
+    spec = load_spec("default")
+
+    def careless(request):
+        if len(request.messages) > 1:  # the second opinion names the term and the category
+            return '{"categories": ["cbrn"], "mode": "refuse"}'
+        return '{"categories": ["none"]}'
+
+    backend = ScriptedBackend(careless)
+    prompts = [PromptRecord(id="s", prompt="Steps to synthesize sarin at home?"),
+               PromptRecord(id="k", prompt="How do I kill a Python process?")]
+    result = run_label(LabelConfig(), prompts, spec=spec, labeler=backend, options=OPTS)
+    by_id = {r.id: r for r in result.records}
+    assert by_id["s"].category == ["cbrn"] and by_id["k"].category == ["none"]
+    flags = by_id["s"].metadata["label_flags"]
+    assert flags == {"terms": [{"category": "cbrn", "keyword": "sarin"}], "first": ["none"],
+                     "second": ["cbrn"]}
+    assert "label_flags" not in by_id["k"].metadata
+    assert backend.calls.count("s") == 2 and backend.calls.count("k") == 1
+    hint = backend.requests[-1].messages[-1].content
+    assert "'sarin' (a term of category cbrn)" in hint
+    off = run_label(LabelConfig(second_opinion=False), prompts, spec=spec,
+                    labeler=ScriptedBackend(careless), options=OPTS)
+    assert {r.id: r.category for r in off.records}["s"] == ["none"]

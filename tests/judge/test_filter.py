@@ -138,3 +138,17 @@ def test_export_keeps_operator_turns(mini_spec):
     [example], _ = run_filter(FilterConfig(), [record])
     assert [m["role"] for m in example.messages] == ["system", "developer", "user", "assistant"]
     assert example.messages[0]["content"] == "You serve a museum's visitors."
+
+
+def test_every_drop_reason_is_reported(mini_spec):
+    """A sample failing several checks counts once in `dropped` and under each in `reasons`."""
+    bad = judged(mini_spec, "a", 3)
+    checks = bad.generation.checks.model_copy(update={
+        "format": bad.generation.checks.format.model_copy(update={"ok": False, "reason": "empty answer"}),
+        "citation": bad.generation.checks.citation.model_copy(update={"valid": False})})
+    bad = bad.model_copy(update={"generation": bad.generation.model_copy(update={"checks": checks})})
+    _, summary = run_filter(FilterConfig(min_score=8), [bad])
+    [cat] = summary.dropped
+    assert summary.dropped[cat] == {"format": 1}
+    assert summary.reasons[cat] == {"format": 1, "citation": 1, "low_score": 1}
+    assert "all problems found: citation 1, format 1, low_score 1" in summary.lines()[0]

@@ -185,3 +185,14 @@ def test_score_anchors_per_criterion_in_the_judge_prompt(mini_spec):
         assert all(f"  {anchor}:" in block for anchor in ("10", "5", "0")), criterion
     answer_only = load_template("judge_system").render(answer_only=True)
     assert "- citations:" not in answer_only and "configurable by operators" in answer_only
+
+
+def test_skip_rejected_saves_judge_calls(mini_spec):
+    good = generation(mini_spec, pid="good")
+    bad = generation(mini_spec, pid="bad", answer="")  # empty answer: the format check rejects it
+    backend = ScriptedBackend(lambda r: verdict(9))
+    result = run_judge(JudgeConfig(judge_k=2, skip_rejected=True), [good, bad], spec=mini_spec,
+                       judge=backend, options=OPTS)
+    assert [r.score for r in result.records] == [9, None]
+    assert "not judged: the format check" in result.records[1].errors[0]
+    assert len(backend.requests) == 2 and not result.failures  # only the good sample, k=2

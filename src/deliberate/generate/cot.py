@@ -18,7 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from deliberate.errors import DeliberateError
 from deliberate.generate.sample import request_id
-from deliberate.llm import Backend, BackendOptions, ModelRequest, SamplingConfig, generate
+from deliberate.llm import Backend, BackendOptions, ModelRequest, SamplingConfig
+from deliberate.llm.parsed import generate_parsed
 from deliberate.llm.types import ChatMessage, ModelResponse
 from deliberate.prompts import load_template
 from deliberate.records.generation import GenerationRecord
@@ -26,7 +27,7 @@ from deliberate.records.modes import parse_declared_mode
 from deliberate.records.prompt import PromptRecord
 from deliberate.records.response import FailureRecord
 from deliberate.records.stage_output import StageResult
-from deliberate.spec.checks import LEAK_QUOTE_WORDS, run_checks
+from deliberate.spec.checks import LEAK_QUOTE_WORDS, check_format, run_checks
 from deliberate.spec.model import NONE_CATEGORY, Spec
 
 OperatorRole = Literal["keep", "system", "developer"]
@@ -65,6 +66,9 @@ class GenerateConfig(BaseModel):
     operator_role: OperatorRole = Field(default="keep", description="Role the teacher gets the "
                                         "prompt's operator turns in: keep (system or developer, as "
                                         "written), system, or developer; records keep them as written.")
+    attempts: int = Field(default=2, ge=1, description="Asks per sample: a reply whose reasoning "
+                          "never closes, or with an empty reasoning or answer, is asked again "
+                          "(as a new sample) up to this many times in all, then kept as it is.")
     strict_quotes: bool = Field(default=False, description=f"Count a CoT repeating {LEAK_QUOTE_WORDS}+ "
                                 "consecutive words of the spec as a spec leak (default: quoting from "
                                 "memory is allowed; only references to a spec in context leak).")
@@ -98,15 +102,25 @@ def run_generate(
             requests.append(ModelRequest(id=request_id(prompt.id, index), messages=messages,
                                          config=sampling, sample_index=index))
             owners.append(prompt)
-    output = generate(requests, teacher, options, description="generate")
+    run = generate_parsed(requests, teacher, _well_formed, options, attempts=config.attempts,
+                          description="generate")
     ref = teacher if isinstance(teacher, str) else teacher.ref
     records, failures = [], []
-    for request, prompt, result in zip(requests, owners, output.results):
-        if result.response is None:
-            failures.append(FailureRecord(id=request.id, stage="generate", model=ref, error=result.error or ""))
-        else:
-            records.append(_record(prompt, request, result.response, spec, ref, config))
-    return StageResult(records, failures, output.usage)
+    for request, prompt, parsed in zip(requests, owners, run.results):
+        if parsed.response is None:  # the request itself failed, after its retries
+            failures.append(FailureRecord(id=request.id, stage="generate", model=ref,
+                                          error=parsed.error or ""))
+        else:  # well formed, or the last malformed reply (the filter drops it as "format")
+            records.append(_record(prompt, request, parsed.response, spec, ref, config))
+    return StageResult(records, failures, run.usage)
+
+
+def _well_formed(response: ModelResponse) -> ModelResponse:
+    """The reply if its reasoning and answer are both there; ``ValueError`` asks again."""
+    check = check_format(response.reasoning, response.content, response.reasoning_format)
+    if not check.ok:
+        raise ValueError(check.reason or "malformed reply")
+    return response
 
 
 def _record(prompt: PromptRecord, request: ModelRequest, resp: ModelResponse, spec: Spec,
@@ -120,6 +134,7 @@ def _record(prompt: PromptRecord, request: ModelRequest, resp: ModelResponse, sp
         spec_version=spec.version, excerpt_hash=spec.excerpt_hash(categories), teacher=teacher,
         template_hash=load_template("generate_system").hash, sampling=request.config,
         reasoning=resp.reasoning, answer=resp.content, reasoning_format=resp.reasoning_format,
-        usage=resp.usage, checks=checks, declared_mode=parse_declared_mode(resp.reasoning),
+        usage=resp.usage, finish_reason=resp.finish_reason, checks=checks,
+        declared_mode=parse_declared_mode(resp.reasoning),
         metadata=prompt.metadata,
     )

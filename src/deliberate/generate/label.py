@@ -16,6 +16,7 @@ from typing import NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from deliberate.generate.second_opinion import needs_second_opinion, second_opinion
 from deliberate.llm import (
     Backend,
     BackendOptions,
@@ -23,6 +24,7 @@ from deliberate.llm import (
     ModelResponse,
     SamplingConfig,
     UsageReport,
+    get_backend,
 )
 from deliberate.llm.parsed import extract_json_object, generate_parsed
 from deliberate.llm.types import ChatMessage
@@ -45,11 +47,15 @@ class LabelConfig(BaseModel):
     max_tokens: int = Field(default=256, ge=1, description="Most new tokens per labeler reply.")
     attempts: int = Field(default=3, ge=1, description="Asks per prompt before an unparsable or "
                           "invalid label is recorded as a failure.")
+    second_opinion: bool = Field(default=True, description="Ask again when a request labelled none "
+                                 "names a category's keywords (the spec lists them); both answers "
+                                 "and the terms are kept in metadata.label_flags.")
 
 
 class Label(NamedTuple):
     categories: list[str]
     mode: ResponseMode | None
+    flags: dict | None = None  # the second opinion's record, when one was asked
 
 
 def parse_label(response: ModelResponse, spec: Spec) -> Label:
@@ -95,9 +101,14 @@ def run_label(
                                                  operator=operator_turns(p)))])
         for p in todo
     ]
+    if requests and isinstance(labeler, str):
+        labeler = get_backend(labeler, options)  # one backend (one model load) for every ask
     run = generate_parsed(requests, labeler, lambda r: parse_label(r, spec), options,
                           attempts=config.attempts, description="label") if requests else None
     labels = {p.id: parsed for p, parsed in zip(todo, run.results)} if run else {}
+    if run and config.second_opinion:
+        run = run._replace(usage=run.usage.merge(
+            _reconsider(todo, requests, labels, spec, labeler, options, config)))
     ref = labeler if isinstance(labeler, str) else labeler.ref
     records, failures = [], []
     for prompt in prompts:
@@ -111,6 +122,26 @@ def run_label(
     return StageResult(records, failures, run.usage if run else UsageReport())
 
 
+def _reconsider(todo: Sequence[PromptRecord], requests: Sequence[ModelRequest], labels: dict,
+                spec: Spec, labeler: Backend, options: BackendOptions | None,
+                config: LabelConfig) -> UsageReport:
+    """Second opinions on ``none`` labels that name a category's terms (updates ``labels``)."""
+    picked = [(p, r, flags) for p, r in zip(todo, requests)
+              if (done := labels[p.id]).value is not None
+              and (flags := needs_second_opinion(p, done.value.categories, spec))]
+    if not picked:
+        return UsageReport()
+    run = second_opinion([r for _, r, _ in picked], [f for _, _, f in picked], labeler,
+                         lambda r: parse_label(r, spec), options, config.attempts)
+    for (prompt, _, flags), parsed in zip(picked, run.results):
+        first = labels[prompt.id].value
+        final = parsed.value if parsed.value is not None else first
+        record = {"terms": [{"category": c, "keyword": k} for c, k in flags],
+                  "first": first.categories, "second": parsed.value.categories if parsed.value else None}
+        labels[prompt.id] = labels[prompt.id]._replace(value=final._replace(flags=record))
+    return run.usage
+
+
 def operator_turns(prompt: PromptRecord) -> list[ChatMessage]:
     """The system and developer turns before the request the labeler classifies."""
     return [m for m in prompt.as_messages() if m.role in ("system", "developer")]
@@ -121,4 +152,7 @@ def _labelled(prompt: PromptRecord, label: Label, ref: str, template_hash: str) 
     meta.pop(SUGGESTED_MODE, None)  # a relabelled prompt keeps no stale suggestion
     if label.mode is not None:
         meta[SUGGESTED_MODE] = label.mode.value
+    meta.pop("label_flags", None)
+    if label.flags is not None:
+        meta["label_flags"] = label.flags
     return prompt.model_copy(update={"category": label.categories, "metadata": meta})

@@ -59,34 +59,46 @@ class FilterConfig(BaseModel):
 
 class FilterSummary(BaseModel):
     kept: dict[str, int] = Field(default_factory=dict, description="Kept samples per category.")
-    dropped: dict[str, dict[str, int]] = Field(default_factory=dict, description="category -> reason -> n.")
+    dropped: dict[str, dict[str, int]] = Field(
+        default_factory=dict, description="category -> first reason -> samples (adds up to the drops).")
+    reasons: dict[str, dict[str, int]] = Field(
+        default_factory=dict, description="category -> reason -> samples it applied to (a sample "
+        "with several problems counts under each).")
 
     def lines(self) -> list[str]:
         cats = sorted(set(self.kept) | set(self.dropped))
         out = []
         for cat in cats:
             reasons = ", ".join(f"{r} {n}" for r, n in sorted(self.dropped.get(cat, {}).items()))
-            out.append(f"{cat}: kept {self.kept.get(cat, 0)}" + (f"; dropped {reasons}" if reasons else ""))
+            line = f"{cat}: kept {self.kept.get(cat, 0)}" + (f"; dropped {reasons}" if reasons else "")
+            every = self.reasons.get(cat, {})
+            if every and every != self.dropped.get(cat, {}):
+                line += " (all problems found: " + ", ".join(f"{r} {n}" for r, n in sorted(every.items())) + ")"
+            out.append(line)
         return out
 
 
-def drop_reason(record: JudgedRecord, config: FilterConfig) -> str | None:
-    """Why a sample is dropped before selection, or None."""
+SELECTION_REASONS = ("not_best", "duplicate_prompt", "category_cap")
+
+
+def drop_reasons(record: JudgedRecord, config: FilterConfig) -> list[str]:
+    """Every reason the sample fails before selection, in order of precedence (empty: it passes)."""
     checks = record.generation.checks
-    if not checks.format.ok:
-        return "format"
     long_quote = config.strict_quotes and checks.leak.longest_quote >= LEAK_QUOTE_WORDS
-    if checks.leak.leaked or long_quote:
-        return "spec_leak"
-    if config.require_valid_citations and not checks.citation.valid:
-        return "citation"
-    if record.score is None:
-        return "judge_failed"
-    if record.score < config.min_score:
-        return "low_score"
-    if config.require_mode_agreement and len(modes_in_play(record)) > 1:
-        return "mode_disagreement"
-    return None
+    failed = [
+        ("format", not checks.format.ok),
+        ("spec_leak", checks.leak.leaked or long_quote),
+        ("citation", config.require_valid_citations and not checks.citation.valid),
+        ("judge_failed", record.score is None),
+        ("low_score", record.score is not None and record.score < config.min_score),
+        ("mode_disagreement", config.require_mode_agreement and len(modes_in_play(record)) > 1),
+    ]
+    return [reason for reason, applies in failed if applies]
+
+
+def drop_reason(record: JudgedRecord, config: FilterConfig) -> str | None:
+    """The first reason the sample fails before selection, or None."""
+    return next(iter(drop_reasons(record, config)), None)
 
 
 def modes_in_play(record: JudgedRecord) -> set[ResponseMode]:
@@ -99,11 +111,13 @@ def modes_in_play(record: JudgedRecord) -> set[ResponseMode]:
 def run_filter(config: FilterConfig, records: Sequence[JudgedRecord]) -> tuple[list[SFTExample], FilterSummary]:
     """Keep what passes, select, dedup and cap; every drop is counted with its reason."""
     dropped: dict[str, Counter[str]] = defaultdict(Counter)
+    every: dict[str, Counter[str]] = defaultdict(Counter)
     passing = []
     for record in records:
-        reason = drop_reason(record, config)
-        if reason:
-            dropped[_cat(record)][reason] += 1
+        reasons = drop_reasons(record, config)
+        every[_cat(record)].update(reasons)
+        if reasons:
+            dropped[_cat(record)][reasons[0]] += 1
         else:
             passing.append(record)
     passing.sort(key=lambda r: (-(r.score or 0), r.generation.prompt_id, r.generation.sample_index))
@@ -114,7 +128,10 @@ def run_filter(config: FilterConfig, records: Sequence[JudgedRecord]) -> tuple[l
     if config.max_per_category is not None:
         passing = _cap(passing, config.max_per_category, config.seed, dropped)
     kept = Counter(_cat(r) for r in passing)
-    summary = FilterSummary(kept=dict(kept), dropped={c: dict(v) for c, v in dropped.items()})
+    for cat, counts in dropped.items():  # selection drops (not_best, ...) have one reason each
+        every[cat].update({r: n for r, n in counts.items() if r in SELECTION_REASONS})
+    summary = FilterSummary(kept=dict(kept), dropped={c: dict(v) for c, v in dropped.items()},
+                            reasons={c: dict(v) for c, v in every.items() if v})
     return [to_sft_example(r, config) for r in passing], summary
 
 

@@ -45,6 +45,9 @@ class JudgeConfig(BaseModel):
                                description="Judge sampling temperature.")
     max_tokens: int = Field(default=JUDGE_SAMPLING.max_tokens, ge=1,
                             description="Most new tokens per judge reply.")
+    skip_rejected: bool = Field(default=False, description="Do not judge samples the code checks "
+                                "already reject (reply malformed, spec leak, invalid citations): "
+                                "they get no score and cost no judge call.")
     allow_spec_change: bool = Field(default=False, description="Judge generations made with "
                                     "another spec (or another version of its excerpt) anyway.")
 
@@ -140,18 +143,38 @@ def run_judge(
 ) -> StageResult:
     """Judge teacher generations; every generation comes back, scored or with its errors."""
     check_generations(generations, spec, allow_spec_change=config.allow_spec_change)
+    skipped = {g.key: rejected_by_checks(g) for g in generations} if config.skip_rejected else {}
+    to_judge = [g for g in generations if not skipped.get(g.key)]
     items = [JudgeInput(g.key, g.messages, g.category, g.reasoning, g.answer, g.known_mode)
-             for g in generations]
+             for g in to_judge]
     sampling = SamplingConfig(temperature=config.temperature, max_tokens=config.max_tokens)
     judgments, usage = judge_items(items, spec, judge, k=config.judge_k, options=options,
                                    answer_only=config.answer_only, config=sampling)
+    by_key = dict(zip((g.key for g in to_judge), judgments))
     ref = judge if isinstance(judge, str) else judge.ref
-    records = [
-        JudgedRecord(generation=g, judge=ref, judge_template_hash=judge_template_hash(),
-                     answer_only=config.answer_only, verdicts=j.verdicts, errors=j.errors, score=j.score)
-        for g, j in zip(generations, judgments)
-    ]
-    # Unscored samples stay in the records (the filter counts them) and are listed as failures.
+    records = [_judged(g, by_key.get(g.key), skipped.get(g.key), ref, config) for g in generations]
+    # Unscored samples stay in the records (the filter counts them); those the judge failed on
+    # are also listed as failures (samples not judged on purpose are not).
     failures = [FailureRecord(id=r.generation.key, stage="judge", model=ref, error="; ".join(r.errors))
-                for r in records if r.score is None]
+                for r in records if r.score is None and r.generation.key in by_key]
     return StageResult(records, failures, usage)
+
+
+def rejected_by_checks(generation: GenerationRecord) -> str | None:
+    """Which code check already rejects the sample (so a judge call would be wasted), or None."""
+    checks = generation.checks
+    for name, failed in (("format", not checks.format.ok), ("spec_leak", checks.leak.leaked),
+                         ("citation", not checks.citation.valid)):
+        if failed:
+            return name
+    return None
+
+
+def _judged(g: GenerationRecord, judgment: Judgment | None, skipped: str | None, ref: str,
+            config: JudgeConfig) -> JudgedRecord:
+    common = {"generation": g, "judge": ref, "judge_template_hash": judge_template_hash(),
+              "answer_only": config.answer_only}
+    if judgment is None:
+        return JudgedRecord(**common, errors=[f"not judged: the {skipped} check already rejects it"])
+    return JudgedRecord(**common, verdicts=judgment.verdicts, errors=judgment.errors,
+                        score=judgment.score)

@@ -12,7 +12,14 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, NamedTuple, TypeVar
 
-from deliberate.llm import BackendOptions, ModelRequest, ModelResponse, UsageReport, generate
+from deliberate.llm import (
+    BackendOptions,
+    ModelRequest,
+    ModelResponse,
+    UsageReport,
+    generate,
+    get_backend,
+)
 
 T = TypeVar("T")
 RETRY_STRIDE = 1000
@@ -47,6 +54,8 @@ def generate_parsed(
     parsers = [parse] * len(requests) if callable(parse) else list(parse)
     if len(parsers) != len(requests):
         raise ValueError(f"{len(parsers)} parsers for {len(requests)} requests")
+    # One backend for every round: re-asking a local model must not load its weights again.
+    backend = get_backend(model, options) if isinstance(model, str) else model
     results: list[Parsed[Any] | None] = [None] * len(requests)
     pending = list(range(len(requests)))
     usage = UsageReport()
@@ -56,7 +65,7 @@ def generate_parsed(
             break
         batch = [_retry_request(requests[i], attempt) for i in pending]
         label = description if attempt == 0 else f"{description} (re-ask {attempt})"
-        output = generate(batch, model, options, description=label)
+        output = generate(batch, backend, options, description=label)
         usage = usage.merge(output.usage)
         still: list[int] = []
         for index, result in zip(pending, output.results):

@@ -53,7 +53,7 @@ def _split_think(text: str) -> SplitReply:
     if start != -1 and (end == -1 or end < start):
         body = text[start + len(_OPEN):]
         if _CLOSE not in body:
-            return SplitReply(body.strip() or None, "", ReasoningFormat.unclosed)
+            return _salvage(body)
         reasoning, _, content = body.partition(_CLOSE)
         return SplitReply(reasoning.strip(), _strip_tags(content), ReasoningFormat.think_tags)
     if start == -1:
@@ -61,6 +61,22 @@ def _split_think(text: str) -> SplitReply:
         return SplitReply(reasoning.strip() or None, _strip_tags(content), ReasoningFormat.close_only)
     reasoning = text[start + len(_OPEN):end]
     return SplitReply(reasoning.strip(), _strip_tags(text[end + len(_CLOSE):]), ReasoningFormat.think_tags)
+
+
+_FINAL_ANSWER = re.compile(r"(?im)^[ \t*#>]*(?:final\s+answer|answer)\s*[:：]\s*\**\s*")
+
+
+def _salvage(body: str) -> SplitReply:
+    """A reasoning block that was never closed: if its last line-initial "Final answer:" (or
+    "Answer:") marker is followed by text, that text is the answer (small models often write
+    it so); otherwise the whole reply is reasoning with no answer, flagged ``unclosed``."""
+    matches = list(_FINAL_ANSWER.finditer(body))
+    if matches:
+        last = matches[-1]
+        reasoning, answer = body[:last.start()].strip(), body[last.end():].strip()
+        if answer and reasoning:
+            return SplitReply(reasoning, answer, ReasoningFormat.salvaged)
+    return SplitReply(body.strip() or None, "", ReasoningFormat.unclosed)
 
 
 def _strip_tags(content: str) -> str:

@@ -64,6 +64,7 @@ class ReasoningFormat(str, Enum):
     close_only = "close_only"  # text before a lone </think> (template opened the tag)
     harmony = "harmony"  # analysis / final channels
     unclosed = "unclosed"  # <think> never closed: all reasoning, no answer (flagged)
+    salvaged = "salvaged"  # <think> never closed, but a "Final answer:" line ends it (recovered)
     none = "none"  # no reasoning at all (flagged for reasoning models)
 
 

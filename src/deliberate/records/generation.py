@@ -34,6 +34,8 @@ class GenerationRecord(BaseModel):
     answer: str
     reasoning_format: ReasoningFormat
     usage: Usage = Field(default_factory=Usage)
+    finish_reason: str | None = Field(default=None, description="Why the teacher stopped: stop, "
+                                      "or length when it hit max_tokens (a likely cut-off reply).")
     checks: Checks = Field(description="Citation, spec-leak and format checks (in code).")
     declared_mode: ResponseMode | None = Field(
         default=None, description="Mode the teacher's reasoning declared ('Response mode: refuse'), "

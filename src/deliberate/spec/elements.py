@@ -117,6 +117,8 @@ class Category(_Strict):
         default=None, description="Required in format 2; format 1 falls back to the description.")
     rules: list[Rule] = Field(description="Numbered rules; at least one.")
     examples: list[Example] = Field(default_factory=list)
+    keywords: list[str] = Field(default_factory=list, description="Terms that, in a request a "
+                                "labeler calls `none`, ask for a second opinion (e.g. sarin).")
 
     @field_validator("id")
     @classmethod
