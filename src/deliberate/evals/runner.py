@@ -38,7 +38,7 @@ def run_eval(config: EvalConfig, *, model: str | Backend, out: Path, spec: Spec,
     from deliberate.records.stage_output import write_json_atomic
 
     suites = [get_suite(name) for name in config.suites]
-    manifest = eval_provenance(config, model, spec, suites)
+    manifest = eval_provenance(config, model, spec, suites, options)
     items = {s.name: _prefixed(s, s.items(config, spec)) for s in suites}
     sampled = _sample(config, model, spec, options, [i for s in suites for i in items[s.name]])
     ctx = GradeContext(config, spec, options)
@@ -82,7 +82,8 @@ def _sample(config: EvalConfig, model: str | Backend, spec: Spec, options: Backe
 
     system = spec.render() if config.spec_in_context else config.system_prompt
     sample = SampleConfig(samples=config.samples, temperature=config.temperature,
-                          max_tokens=config.max_tokens, system_prompt=system)
+                          max_tokens=config.max_tokens, system_prompt=system,
+                          reasoning_budget=config.reasoning_budget)
     return run_sample(sample, [i.record for i in items], model=model, options=options,
                       stage="eval " + ",".join(config.suites))
 
@@ -110,13 +111,14 @@ def grade_suite(suite: Suite, items: list[EvalItem], sampled: StageResult,
                                reasoning=rec.reasoning), item))
     failed = [_result(suite, by_id[f.id.rsplit("#", 1)[0]], answer="",
                       error=f"generation failed: {f.error}") for f in sampled.failures]
-    # graders see the original request (not the jailbreak wrapper) and the decoded answer
-    grades = grade_refusals([i.base.text for _, i in graded], [r.answer for r, _ in graded],
-                            grader=ctx.config.grader, method=ctx.config.refusal_method,
-                            options=ctx.options)
-    for (r, _), label, error in zip(graded, grades.labels, grades.errors):
-        r.refusal, r.error = label, error
-        r.details["refusal_grader"] = grades.method
+    if getattr(suite, "refusal_labels", True):  # a suite may need none (capability)
+        # graders see the original request (not the jailbreak wrapper) and the decoded answer
+        grades = grade_refusals([i.base.text for _, i in graded], [r.answer for r, _ in graded],
+                                grader=ctx.config.grader, method=ctx.config.refusal_method,
+                                options=ctx.options)
+        for (r, _), label, error in zip(graded, grades.labels, grades.errors):
+            r.refusal, r.error = label, error
+            r.details["refusal_grader"] = grades.method
     suite.grade(graded, ctx)
     return [r for r, _ in graded] + failed
 
@@ -126,14 +128,21 @@ def _result(suite: Suite, item: EvalItem, **fields: object) -> EvalResult:
                       prompt=item.record.text, request=item.base.text, **fields)
 
 
-def eval_provenance(config: EvalConfig, model: str | Backend, spec: Spec,
-                    suites: list[Suite]) -> Provenance:
-    """The eval run's manifest: config, spec, the evaluated model pinned to its weights, and
-    what each suite says of itself (``details.suites``: the jailbreaks run, comparability ...)."""
+def eval_provenance(config: EvalConfig, model: str | Backend, spec: Spec, suites: list[Suite],
+                    options: BackendOptions | None = None) -> Provenance:
+    """The eval run's manifest: config, spec, the evaluated model pinned to its weights, what
+    each suite says of itself (``details.suites``: the jailbreaks run, comparability ...) and,
+    with a reasoning budget, how it is enforced (a backend that cannot enforce one is an error)."""
+    from deliberate.llm.refs import reasoning_budget_support
     from deliberate.records.provenance import ModelInfo, Provenance, SpecInfo
 
+    details: dict[str, object] = {}
+    if config.reasoning_budget is not None:
+        ref = model if isinstance(model, str) else model.ref
+        details["reasoning_budget"] = {"tokens": config.reasoning_budget,
+                                       "enforced": reasoning_budget_support(ref, options)}
     described = {suite.name: suite.describe(config) for suite in suites}
     jailbreaks = described.get("strongreject", {}).get("jailbreaks", [])
     return Provenance.start("eval", config.model_dump(mode="json"), label=config.label,
                             spec=SpecInfo.of(spec), models={"evaluated": ModelInfo.of(model)},
-                            details={"jailbreaks": jailbreaks, "suites": described})
+                            details={"jailbreaks": jailbreaks, "suites": described, **details})

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from deliberate.errors import DeliberateError
 from deliberate.evals.suites.base import Bars, EvalItem, GradeContext, Metric, Suite, Tier
+from deliberate.evals.suites.capability import CAPABILITY
 from deliberate.evals.suites.spec import SPEC
 from deliberate.evals.suites.strongreject import STRONGREJECT
 from deliberate.evals.suites.xstest import XSTEST
 
-SUITES: list[Suite] = [STRONGREJECT, XSTEST, SPEC]
+SUITES: list[Suite] = [STRONGREJECT, XSTEST, SPEC, CAPABILITY]
 
 __all__ = ["SUITES", "Bars", "EvalItem", "GradeContext", "Metric", "Suite", "Tier", "get_suite",
            "suite_names"]
