@@ -47,7 +47,9 @@ def test_the_default_mixes_gsm8k_at_a_fifth():
 
 
 def test_gsm8k_rows_carry_the_solution_as_reasoning(gsm8k_train):
-    rows = gsm8k_rows(str(gsm8k_train))
+    from deliberate.evals.gsm8k import read_gsm8k
+
+    rows = gsm8k_rows(read_gsm8k(gsm8k_train, "train"))
     assert len(rows) == 7473
     user, assistant = rows[0]["messages"]
     assert user["role"] == "user" and "####" not in user["content"]  # the bare question

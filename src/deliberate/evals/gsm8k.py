@@ -91,10 +91,15 @@ def gsm8k_source(split: str, source: str | Path | None = None) -> DataSource:
 
 
 def load_gsm8k(split: str, source: str | Path | None = None) -> list[Problem]:
+    """Every problem of ``split`` (``source``, else the pinned public file)."""
+    return read_gsm8k(gsm8k_source(split, source).path, split)
+
+
+def read_gsm8k(path: str | Path, split: str) -> list[Problem]:
     """Every problem of a GSM8K file; a row without a question or a ``#### <number>`` is an error."""
     from deliberate.records.sources import iter_file_rows
 
-    path = Path(gsm8k_source(split, source).path)
+    path = Path(path)
     problems: list[Problem] = []
     for line, row in iter_file_rows(path):
         question, answer = row.get("question"), row.get("answer")

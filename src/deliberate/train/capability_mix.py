@@ -22,39 +22,37 @@ and a warning scrolls away in a training log, so it is never a silent (or loud) 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from deliberate.errors import DeliberateError
+
+if TYPE_CHECKING:
+    from deliberate.evals.gsm8k import Problem
 
 GSM8K = "gsm8k"
 DEFAULT_MIX_RATIO = 0.2
 Message = dict[str, Any]
 
 
-def gsm8k_rows(source: str | None = None) -> list[dict[str, Any]]:
-    """GSM8K train problems as rows of the SFT format (the CoT in ``reasoning_content``)."""
-    from deliberate.evals.gsm8k import load_gsm8k
-
+def gsm8k_rows(problems: list[Problem]) -> list[dict[str, Any]]:
+    """GSM8K problems as rows of the SFT format (the CoT in ``reasoning_content``)."""
     return [{"messages": [{"role": "user", "content": p.question},
                           {"role": "assistant", "content": f"The answer is {p.final}.",
                            "reasoning_content": p.solution}],
              "prompt_id": p.id}
-            for p in load_gsm8k("train", source)]
+            for p in problems]
 
 
 def _gsm8k(dataset: str) -> tuple[list[list[Message]], dict[str, Any]]:
-    from deliberate.evals.gsm8k import gsm8k_source
+    from deliberate.evals.gsm8k import gsm8k_source, read_gsm8k
     from deliberate.train.data import normalize_message
 
-    local = None if dataset == GSM8K else dataset
     try:
-        source = gsm8k_source("train", local)
-        rows = gsm8k_rows(local)
+        source = gsm8k_source("train", None if dataset == GSM8K else dataset)
+        rows = gsm8k_rows(read_gsm8k(source.path, "train"))
     except DeliberateError as exc:
-        raise DeliberateError(
-            f"SFT mixes GSM8K reasoning data by default (mix_dataset={GSM8K}) and it is not "
-            f"available: {exc}. Pass --mix_dataset PATH (a GSM8K train.jsonl, or chat data with "
-            "'messages'), or --mix_ratio 0 to train without a capability mix") from None
+        raise DeliberateError(f"SFT's capability mix (mix_dataset={dataset}, on by default) cannot be "
+                              f"read: {exc}; or pass --mix_ratio 0 to train without it") from None
     conversations = [[normalize_message(m) for m in row["messages"]] for row in rows]
     return conversations, {"dataset": dataset, "format": "gsm8k", "source": source.manifest()}
 

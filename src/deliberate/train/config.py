@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from trl import GRPOConfig, SFTConfig, TrlParser
 
 from deliberate.errors import DeliberateError
+from deliberate.train.capability_mix import DEFAULT_MIX_RATIO, GSM8K
 
 THINK_FORMATS = ("auto", "field", "inline")
 REWARD_NAMES = ("judge", "format", "refusal_mode")
@@ -72,7 +73,7 @@ class SFTTrainConfig(SFTConfig, ModelFields):
     """SFT on (prompt -> chain of thought + answer), spec removed from the context."""
 
     mix_dataset: str | None = field(
-        default="gsm8k",
+        default=GSM8K,
         metadata={"help": "Capability data mixed into SFT so safety training does not cost general "
                           "reasoning. 'gsm8k' (default): the public GSM8K train set (downloaded once, "
                           "sha256-checked), each worked solution as the chain of thought and the final "
@@ -81,7 +82,7 @@ class SFTTrainConfig(SFTConfig, ModelFields):
                           "with no copy: an error (pass a local file, or --mix_ratio 0)."},
     )
     mix_ratio: float = field(
-        default=0.2,
+        default=DEFAULT_MIX_RATIO,
         metadata={"help": "Fraction of the final training set drawn from mix_dataset (0 <= r < 1; 0: no "
                           "mix, nothing downloaded). 0.2 keeps 4 in 5 updates on the safety set while "
                           "replaying enough multi-step reasoning to hold the model's own; a starting "
@@ -187,8 +188,10 @@ class RLTrainConfig(GRPOConfig, ModelFields):
             raise DeliberateError(f"{len(self.reward_weights)} reward_weights for {len(names)} rewards {names}")
         if self.judge_k < 1:
             raise DeliberateError("judge_k must be >= 1")
-        if self.judge_temperature < 0 or not 0.0 <= self.benign_ratio < 1.0:
-            raise DeliberateError("judge_temperature must be >= 0 and benign_ratio in [0, 1)")
+        if self.judge_temperature < 0:
+            raise DeliberateError(f"judge_temperature must be >= 0, got {self.judge_temperature}")
+        if not 0.0 <= self.benign_ratio < 1.0:
+            raise DeliberateError(f"benign_ratio must be in [0, 1), got {self.benign_ratio}")
         if self.judge and self.judge_k > 1 and self.judge_temperature == 0:
             log.warning("judge_k %d at judge_temperature 0: the judgments repeat the first", self.judge_k)
         _check_launch()

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from deliberate.llm.options import BackendOptions
+from deliberate.train.benign import add_benign
 from deliberate.train.common import (
     TrainResult,
     lora_config,
@@ -26,7 +27,6 @@ from deliberate.train.common import (
     train_and_save,
 )
 from deliberate.train.config import RLTrainConfig
-from deliberate.train.benign import add_benign
 from deliberate.train.data import load_tokenizer, rl_rows
 from deliberate.train.rewards import format_reward, judge_reward, refusal_mode_reward
 
