@@ -131,3 +131,19 @@ def test_servers_need_their_field_named(monkeypatch):
     assert not refused.results[0].ok and "--reasoning-budget-field" in refused.results[0].error
     assert named.results[0].ok and server.requests[-1]["thinking_token_budget"] == 64
     assert server.received == 1  # the refused request never left
+
+
+def test_what_is_forced_after_the_first_pass(tiny_model_path):
+    from transformers import AutoTokenizer
+
+    from deliberate.llm.backends.budget import _forced
+
+    tok = AutoTokenizer.from_pretrained(tiny_model_path)
+    close = tok("\n</think>\n\n", add_special_tokens=False)["input_ids"]
+    assert _forced("<think>xxxx", "...assistant\n", 5, tok, []) == close  # still open: closed for it
+    assert _forced("xxxx", "...assistant\n<think>\n", 5, tok, []) == close  # the template opened it
+    assert _forced("<think>xx</think>4", "...", 5, tok, []) == []  # closed in time
+    assert _forced("Sure, 42", "...", 5, tok, []) == []  # no reasoning at all: not cut
+    assert _forced("", "...<think>\n\n</think>\n\n", 0, tok, []) == []  # the template closed it
+    assert _forced("", "...assistant\n", 0, tok, []) == tok("<think>\n\n</think>\n\n", add_special_tokens=False)["input_ids"]
+    assert _forced("<think>x STOP", "...", 5, tok, ["STOP"]) is None  # a stop string ended the reply

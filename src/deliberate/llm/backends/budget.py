@@ -60,8 +60,8 @@ def _forced(text: str, prompt: str, budget: int, tokenizer: Any, stops: Sequence
     if any(s in text for s in stops):
         return None  # a caller's stop string ended the reply
     opened = "<think>" in text or prompt.rstrip().endswith("<think>")
-    if "</think>" in text or (budget > 0 and not opened):
-        return []  # reasoning closed in time, or no reasoning: continue as is
+    if "</think>" in text or prompt.rstrip().endswith("</think>") or (budget > 0 and not opened):
+        return []  # reasoning closed (in time, or by the template), or none: continue as is
     close = CLOSE if opened else EMPTY_THINK
     return list(tokenizer(close, add_special_tokens=False)["input_ids"])
 
