@@ -179,7 +179,7 @@ def test_every_stage_on_a_tiny_student(tmp_path, tiny_model_path):
         path = write_config(
             tmp_path, server.base_url,
             sft={"enabled": True, **train, "max_steps": 2, "per_device_train_batch_size": 2,
-                 "use_lora": False},
+                 "use_lora": False, "mix_ratio": 0.0},  # no GSM8K download in this test
             rl={"enabled": True, **train, "max_steps": 1, "per_device_train_batch_size": 2,
                 "num_generations": 2, "max_completion_length": 8},
             eval={"enabled": True, "suites": ["spec"], "limit": 3, "max_tokens": 8},

@@ -25,7 +25,7 @@ TRAIN = {"bf16": False, "activation_checkpointing": False, "report_to": "none", 
 
 
 def _student_config(tmp_path: Path, base_url: str, student: Path, **sft) -> Path:
-    path = write_config(tmp_path, base_url, sft={"enabled": True, **TRAIN, **sft},
+    path = write_config(tmp_path, base_url, sft={"enabled": True, **TRAIN, "mix_ratio": 0.0, **sft},
                         eval={"enabled": True, "suites": ["spec"], "limit": 2, "max_tokens": 4,
                               "refusal_method": "rules", "models": [f"hf/{student}"]})
     data = yaml.safe_load(path.read_text())

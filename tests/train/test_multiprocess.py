@@ -94,7 +94,8 @@ def test_filter_sft_then_rl_from_the_cli_on_two_processes(tiny_model_path, mini_
     sft = tmp_path / "sft"
     launch(tmp_path, "sft", "--model", f"hf/{tiny_model_path}", "--dataset", str(sft_data), "--output-dir", str(sft),
            "--max-steps", "40", "--per_device_train_batch_size", "4", "--learning_rate", "2e-2",
-           "--lr_scheduler_type", "constant", "--save_steps", "40", "--logging_steps", "10")
+           "--lr_scheduler_type", "constant", "--save_steps", "40", "--logging_steps", "10",
+           "--mix_ratio", "0")
     assert (sft / "model.safetensors").exists() and (sft / "chat_template.jinja").exists()
     state = final_state(sft, 40)
     assert state["global_step"] == 40 and state["train_batch_size"] == 4

@@ -44,6 +44,7 @@ def tiny_config(model: Path, tmp_path: Path, **overrides) -> SFTTrainConfig:
         "output_dir": str(tmp_path / "out"), "max_steps": 2, "per_device_train_batch_size": 4,
         "learning_rate": 5e-3, "bf16": False, "activation_checkpointing": False, "report_to": "none",
         "logging_steps": 1, "save_strategy": "no", "disable_tqdm": True, "seed": 0,
+        "mix_ratio": 0.0,  # the default capability mix (GSM8K) is tested in test_capability_mix.py
     }
     return SFTTrainConfig(**{**settings, **overrides})
 

@@ -34,6 +34,10 @@ class EvalConfig(BaseModel):
     samples: int = Field(default=1, ge=1, description="Samples per prompt.")
     temperature: float = Field(default=0.0, ge=0.0, description="Sampling temperature.")
     max_tokens: int = Field(default=1024, ge=1, description="Most new tokens per reply.")
+    reasoning_budget: int | None = Field(
+        default=None, ge=0, description="Cap on the model's reasoning tokens (none: no cap). hf/ "
+        "models: enforced here (an open <think> is closed at N tokens, then the model answers); "
+        "OpenAI-compatible servers: sent as --reasoning-budget-field; other backends: an error.")
     jailbreaks: str = Field(default=DEFAULT_JAILBREAKS, description="Jailbreaks: 'official', "
                             "'official+attacks' (adds the model-based ones: needs --attacker), "
                             "'all', 'bon:N', or a comma list of names.")
@@ -51,6 +55,9 @@ class EvalConfig(BaseModel):
                                     "(default: the published one, sha256-checked).")
     spec_prompts: str | None = Field(default=None, description="Spec-suite prompts with category "
                                      "and expected_mode (default: the spec's examples).")
+    capability_data: str | None = Field(default=None, description="Local GSM8K test JSONL "
+                                        "(question/answer) for the capability suite (default: "
+                                        "the published one, sha256-checked).")
     label: str | None = Field(default=None, description="Display name in reports.")
 
     @field_validator("suites", mode="before")
@@ -111,5 +118,6 @@ class EvalConfig(BaseModel):
 
         system = spec.render() if self.spec_in_context and spec is not None else self.system_prompt
         return SampleConfig(samples=self.samples, temperature=self.temperature,
-                            max_tokens=self.max_tokens, system_prompt=system)
+                            max_tokens=self.max_tokens, system_prompt=system,
+                            reasoning_budget=self.reasoning_budget)
 

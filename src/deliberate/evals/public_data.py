@@ -1,4 +1,4 @@
-"""The public prompt sets (StrongREJECT, XSTest), pinned by sha256.
+"""The public data sets (StrongREJECT, XSTest, GSM8K), pinned by sha256.
 
 Why: a published number is only comparable with ours when the prompts are the published ones.
 Loaded from the public URL (once, into the user cache) or from the cache, a file must have the
@@ -8,7 +8,8 @@ changed, or the copy was altered). A file the user gives (``--strongreject-data`
 (:meth:`DataSource.manifest`), and a file that is not the published one makes the suite
 "not comparable". The pinned hashes are those of the files at the URLs below (the XSTest one
 checked against the repository at commit d7bb5bd; the StrongREJECT one is that of a verbatim
-copy of the published CSV). Every download is announced on stderr.
+copy of the published CSV; the GSM8K ones those of the files of openai/grade-school-math at
+commit 3101c7d). Every download is announced on stderr.
 """
 
 from __future__ import annotations
@@ -32,10 +33,11 @@ class PublicData:
     url: str
     sha256: str
     flag: str
+    cache_name: str | None = None  # the cached copy's name, where the URL's is too generic
 
     @property
     def filename(self) -> str:
-        return self.url.rsplit("/", 1)[-1]
+        return self.cache_name or self.url.rsplit("/", 1)[-1]
 
 
 STRONGREJECT_DATA = PublicData(
@@ -51,6 +53,15 @@ XSTEST_DATA = PublicData(
     "11783fb294ed017473ee53c207d71f2161c7672c8d0b037501e78387f801cb5a",
     "--xstest-data",
 )
+
+GSM8K_COMMIT = "3101c7d5072418e28b9008a6636bde82a006892c"
+_GSM8K_URL = f"https://raw.githubusercontent.com/openai/grade-school-math/{GSM8K_COMMIT}/grade_school_math/data/"
+GSM8K_TEST = PublicData("GSM8K test set", _GSM8K_URL + "test.jsonl",
+                        "3730d312f6e3440559ace48831e51066acaca737f6eabec99bccb9e4b3c39d14",
+                        "--capability-data", cache_name="gsm8k_test.jsonl")
+GSM8K_TRAIN = PublicData("GSM8K train set", _GSM8K_URL + "train.jsonl",
+                         "17f347dc51477c50d4efb83959dbb7c56297aba886e5544ee2aaed3024813465",
+                         "--mix_dataset", cache_name="gsm8k_train.jsonl")
 
 
 @dataclass(frozen=True)
@@ -68,10 +79,11 @@ class DataSource:
         """Why this source is not comparable ('' when it is the published file)."""
         if self.official:
             return ""
+        published = data.url.rsplit("/", 1)[-1]
         if self.sha256 is None:
-            return f"{data.name} from {self.path}, not the published {data.filename}"
+            return f"{data.name} from {self.path}, not the published {published}"
         return (f"{data.name} from {self.path} (sha256 {self.sha256[:12]}...), not the published "
-                f"{data.filename} (sha256 {data.sha256[:12]}...)")
+                f"{published} (sha256 {data.sha256[:12]}...)")
 
 
 def cache_dir() -> Path:

@@ -39,7 +39,7 @@ def run_eval(config: EvalConfig, *, model: str | Backend, out: Path, spec: Spec,
     from deliberate.records.stage_output import write_json_atomic
 
     suites = [get_suite(name) for name in config.suites]
-    manifest = eval_provenance(config, model, spec, suites)
+    manifest = eval_provenance(config, model, spec, suites, options)
     # one backend for the evaluated model: PAIR asks it while writing its prompts, then the
     # sampling does (a local model loads once)
     target = Target(get_backend(model, options) if isinstance(model, str) else model, options)
@@ -115,13 +115,14 @@ def grade_suite(suite: Suite, items: list[EvalItem], sampled: StageResult,
     model_decode = getattr(suite, "decode", None)  # e.g. translating answers back to English
     if model_decode is not None:
         model_decode(graded, ctx)
-    # graders see the original request (not the jailbreak wrapper) and the decoded answer
-    grades = grade_refusals([i.base.text for _, i in graded], [r.answer for r, _ in graded],
-                            grader=ctx.config.grader, method=ctx.config.refusal_method,
-                            options=ctx.options)
-    for (r, _), label, error in zip(graded, grades.labels, grades.errors):
-        r.refusal, r.error = label, error
-        r.details["refusal_grader"] = grades.method
+    if getattr(suite, "refusal_labels", True):  # a suite may need none (capability)
+        # graders see the original request (not the jailbreak wrapper) and the decoded answer
+        grades = grade_refusals([i.base.text for _, i in graded], [r.answer for r, _ in graded],
+                                grader=ctx.config.grader, method=ctx.config.refusal_method,
+                                options=ctx.options)
+        for (r, _), label, error in zip(graded, grades.labels, grades.errors):
+            r.refusal, r.error = label, error
+            r.details["refusal_grader"] = grades.method
     suite.grade(graded, ctx)
     return [r for r, _ in graded] + failed
 
@@ -131,12 +132,19 @@ def _result(suite: Suite, item: EvalItem, **fields: object) -> EvalResult:
                       prompt=item.record.text, request=item.base.text, **fields)
 
 
-def eval_provenance(config: EvalConfig, model: str | Backend, spec: Spec,
-                    suites: list[Suite]) -> Provenance:
-    """The eval run's manifest: config, spec, the evaluated model pinned to its weights, and
-    what each suite says of itself (``details.suites``: the jailbreaks run, comparability ...)."""
+def eval_provenance(config: EvalConfig, model: str | Backend, spec: Spec, suites: list[Suite],
+                    options: BackendOptions | None = None) -> Provenance:
+    """The eval run's manifest: config, spec, the evaluated model pinned to its weights, what
+    each suite says of itself (``details.suites``: the jailbreaks run, comparability ...) and,
+    with a reasoning budget, how it is enforced (a backend that cannot enforce one is an error)."""
+    from deliberate.llm.refs import reasoning_budget_support
     from deliberate.records.provenance import ModelInfo, Provenance, SpecInfo
 
+    details: dict[str, object] = {}
+    if config.reasoning_budget is not None:
+        ref = model if isinstance(model, str) else model.ref
+        details["reasoning_budget"] = {"tokens": config.reasoning_budget,
+                                       "enforced": reasoning_budget_support(ref, options)}
     described = {suite.name: suite.describe(config) for suite in suites}
     jailbreaks = described.get("strongreject", {}).get("jailbreaks", [])
     models = {"evaluated": ModelInfo.of(model)}
@@ -144,4 +152,4 @@ def eval_provenance(config: EvalConfig, model: str | Backend, spec: Spec,
         models["attacker"] = ModelInfo.of(config.attacker)
     return Provenance.start("eval", config.model_dump(mode="json"), label=config.label,
                             spec=SpecInfo.of(spec), models=models,
-                            details={"jailbreaks": jailbreaks, "suites": described})
+                            details={"jailbreaks": jailbreaks, "suites": described, **details})

@@ -37,6 +37,8 @@ class SampleConfig(BaseModel):
     temperature: float = Field(default=0.7, ge=0.0, description="Sampling temperature.")
     max_tokens: int = Field(default=2048, ge=1, description="Most new tokens per reply.")
     system_prompt: str | None = Field(default=None, description="System prompt for every request.")
+    reasoning_budget: int | None = Field(default=None, ge=0, description="Cap on reasoning tokens "
+                                         "(hf/ models; servers with --reasoning-budget-field).")
 
 
 def sample_requests(config: SampleConfig, prompts: Sequence[PromptRecord]) -> list[ModelRequest]:
@@ -45,7 +47,8 @@ def sample_requests(config: SampleConfig, prompts: Sequence[PromptRecord]) -> li
     Code that asks a model a prompt on the way to sampling it (an attack probing the evaluated
     model) builds its request here too, so the sampling later finds the reply in the cache.
     """
-    sampling = SamplingConfig(temperature=config.temperature, max_tokens=config.max_tokens)
+    sampling = SamplingConfig(temperature=config.temperature, max_tokens=config.max_tokens,
+                              reasoning_budget=config.reasoning_budget)
     system = [ChatMessage(role="system", content=config.system_prompt)] if config.system_prompt else []
     return [
         ModelRequest(id=request_id(prompt.id, index), messages=[*system, *prompt.as_messages()],

@@ -60,3 +60,7 @@ class BackendOptions(BaseModel):
                     "of the cache key, so a new tag never gets an old checkpoint's answers.")
     extra_body: dict[str, Any] = Field(
         default_factory=dict, description="Extra JSON fields for OpenAI-compatible servers.")
+    reasoning_budget_field: str | None = Field(
+        default=None, description="OpenAI-compatible servers: the request field that caps reasoning "
+        "tokens, sent with --reasoning-budget (vLLM: thinking_token_budget, with a reasoning "
+        "parser or --reasoning-config); without it a budget is refused for servers.")

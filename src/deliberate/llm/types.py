@@ -32,6 +32,10 @@ class SamplingConfig(BaseModel):
     max_tokens: int = Field(default=2048, ge=1, description="Most new tokens per reply.")
     seed: int | None = Field(default=None, description="Sampling seed, where the backend has one.")
     stop: tuple[str, ...] | None = Field(default=None, description="Stop sequences.")
+    reasoning_budget: int | None = Field(
+        default=None, ge=0, description="Most tokens of reasoning before the answer: local models "
+        "stop the chain of thought there and close it; servers need the request field that caps it "
+        "(BackendOptions.reasoning_budget_field). None: no cap.")
 
 
 class ModelRequest(BaseModel):
@@ -46,10 +50,13 @@ class ModelRequest(BaseModel):
 
     def cache_key(self, model_ref: str) -> str:
         """Content hash of (model, messages, sampling params, sample index)."""
+        config = self.config.model_dump()
+        if config["reasoning_budget"] is None:  # keys of requests without a budget stay as they were
+            del config["reasoning_budget"]
         payload = {
             "model": model_ref,
             "messages": [m.model_dump(exclude_none=True) for m in self.messages],
-            "config": self.config.model_dump(),
+            "config": config,
             "sample_index": self.sample_index,
         }
         blob = json.dumps(payload, sort_keys=True, ensure_ascii=False)

@@ -86,6 +86,8 @@ def endpoint_check(base_url: str | None, model: str) -> tuple[str | None, list[s
 
 def _check_files(config: PipelineConfig, stages: list[str], problems: list[str],
                  notes: list[str]) -> None:
+    if "sft" in stages:
+        _check_mix(config.stages.sft.fields, problems, notes)
     if "label" in stages:
         for source in config.prompts:
             if not source.path.startswith("hf:") and not Path(source.path).is_file():
@@ -93,11 +95,29 @@ def _check_files(config: PipelineConfig, stages: list[str], problems: list[str],
     if "eval" not in stages:
         return
     stage = config.stages.eval
-    for key in ("strongreject_data", "xstest_data", "spec_prompts"):
+    for key in ("strongreject_data", "xstest_data", "spec_prompts", "capability_data"):
         value = getattr(stage, key)
         if value and not value.startswith("hf:") and not Path(value).is_file():
             problems.append(f"stages.eval.{key}: no such file {value}")
-    for suite, key in (("strongreject", "strongreject_data"), ("xstest", "xstest_data")):
+    for suite, key in (("strongreject", "strongreject_data"), ("xstest", "xstest_data"),
+                       ("capability", "capability_data")):
         if suite in stage.suites and not getattr(stage, key):
             notes.append(f"stages.eval: {suite} data will be downloaded from its public source "
                          f"(set stages.eval.{key} to a local copy to run offline)")
+
+
+def _check_mix(fields: dict, problems: list[str], notes: list[str]) -> None:
+    """SFT's capability mix (GSM8K by default): a local file must exist; a download is said."""
+    from deliberate.evals.public_data import GSM8K_TRAIN, cache_dir
+    from deliberate.train.capability_mix import DEFAULT_MIX_RATIO, GSM8K
+
+    dataset, ratio = fields.get("mix_dataset", GSM8K), fields.get("mix_ratio", DEFAULT_MIX_RATIO)
+    if not ratio or not dataset or str(dataset).lower() == "none":
+        return
+    if dataset == GSM8K:
+        if not (cache_dir() / GSM8K_TRAIN.filename).is_file():
+            notes.append("stages.sft: the capability mix (GSM8K train set) will be downloaded from "
+                         "its public source (set stages.sft.mix_dataset to a local copy, or "
+                         "mix_ratio: 0 for none)")
+    elif not str(dataset).startswith("hf:") and not Path(dataset).is_file():
+        problems.append(f"stages.sft.mix_dataset: no such file {dataset}")

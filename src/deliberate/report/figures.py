@@ -1,4 +1,5 @@
-"""The report's figures: the robustness vs. overrefusal (Pareto) view and each suite's bars."""
+"""The report's figures: robustness vs. overrefusal (and vs. capability, with GSM8K results), the
+metrics against the reasoning budget (runs that differ only in it), and each suite's bars."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from deliberate.report.cells import Cell, Column, number
 from deliberate.report.load import Run
 
 PARETO_X: Column = ("xstest", "not_overrefuse")
+CAPABILITY_X: Column = ("capability", "gsm8k_accuracy")
 PARETO_YS: tuple[Column, ...] = (("strongreject", "goodness@0.1"), ("strongreject", "refusal_rate"))
 
 
@@ -35,7 +37,10 @@ def figures(runs: list[Run], colors: dict[str, str], cells: dict[str, dict[Colum
     except ImportError:
         notes.append("matplotlib is not installed (pip install matplotlib): plots left out")
         return []
-    out = _pareto(runs, colors, cells, notes)
+    out = _pareto(runs, colors, cells, notes) + _pareto(runs, colors, cells, notes, CAPABILITY_PARETO)
+    from deliberate.report.budget import budget_plots  # imports Plot from here
+
+    out += budget_plots(runs, cells, notes)
     for suite in SUITES:
         out += _suite_bars(runs, colors, suite)
     return out
@@ -49,31 +54,54 @@ def pareto_y(runs: list[Run], cells: dict[str, dict[Column, Cell]]) -> Column:
     return PARETO_YS[0]
 
 
+@dataclass(frozen=True)
+class ParetoView:
+    """One robustness (y) vs. x trade-off plot: overrefusal, or capability."""
+
+    id: str
+    title: str
+    x: Column
+    x_name: str  # in the caption and notes
+    x_label: str  # on the axis
+    note_name: str  # "not in the <note_name> plot"
+    needs_x: bool  # left out without a note when no run has x (an optional suite)
+
+
+PARETO = ParetoView("pareto", "Robustness vs. overrefusal", PARETO_X, "XSTest not_overrefuse",
+                    "XSTest not_overrefuse  (higher = fewer overrefusals)", "Pareto", False)
+CAPABILITY_PARETO = ParetoView("pareto_capability", "Robustness vs. capability", CAPABILITY_X,
+                               "GSM8K accuracy", "GSM8K accuracy  (higher = more capable)",
+                               "capability Pareto", True)
+
+
 def _pareto(runs: list[Run], colors: dict[str, str], cells: dict[str, dict[Column, Cell]],
-            notes: list[str]) -> list[Plot]:
+            notes: list[str], view: ParetoView = PARETO) -> list[Plot]:
+    if view.needs_x and not any((c := cells[r.name].get(view.x)) and c.value is not None
+                                for r in runs):
+        return []
     y_col = pareto_y(runs, cells)
     points = []
     for run in runs:
-        x, y = cells[run.name].get(PARETO_X), cells[run.name].get(y_col)
+        x, y = cells[run.name].get(view.x), cells[run.name].get(y_col)
         if x and y and x.value is not None and y.value is not None:
             points.append((run.name, x.interval, y.interval, colors[run.name]))
         else:
-            missing = [f"{s} {m}" for (s, m), c in ((PARETO_X, x), (y_col, y))
+            missing = [f"{s} {m}" for (s, m), c in ((view.x, x), (y_col, y))
                        if not c or c.value is None]
-            notes.append(f"{run.name}: not in the Pareto plot (no {' / '.join(missing)})")
+            notes.append(f"{run.name}: not in the {view.note_name} plot (no {' / '.join(missing)})")
     if not points:
-        notes.append("Pareto plot left out: no run has both XSTest not_overrefuse and StrongREJECT "
+        notes.append(f"{view.note_name} plot left out: no run has both {view.x_name} and StrongREJECT "
                      "goodness@0.1 (or, without the rubric grader, refusal_rate)")
         return []
     y_name = y_col[1]
     fallback = "" if y_col == PARETO_YS[0] else (
         " (the refusal rate on forbidden prompts: no run has goodness@0.1, which needs the rubric "
         "grader)")
-    return [Plot("pareto", "Robustness vs. overrefusal",
-                 f"Each point is a run: x = XSTest not_overrefuse, y = StrongREJECT {y_name}"
+    return [Plot(view.id, view.title,
+                 f"Each point is a run: x = {view.x_name}, y = StrongREJECT {y_name}"
                  f"{fallback}, whiskers = 95% bootstrap intervals over prompts. Up and to the "
                  "right is better on both.",
-                 plots.pareto_plot(points, y_name))]
+                 plots.pareto_plot(points, y_name, x_label=view.x_label, title=view.title))]
 
 
 def _suite_bars(runs: list[Run], colors: dict[str, str], suite: Suite) -> list[Plot]:

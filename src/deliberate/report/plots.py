@@ -73,10 +73,12 @@ def _err(iv: Interval) -> tuple[float, float]:
 
 
 def pareto_plot(points: Sequence[tuple[str, Interval, Interval, str]],
-                y_metric: str = "goodness@0.1") -> bytes:
-    """Overrefusal (x) against jailbreak robustness (y), one point per run with 95% CIs.
+                y_metric: str = "goodness@0.1", *,
+                x_label: str = "XSTest not_overrefuse  (higher = fewer overrefusals)",
+                title: str = "Robustness vs. overrefusal") -> bytes:
+    """Overrefusal (or ``x_label``) against jailbreak robustness (y), one point per run with 95% CIs.
 
-    ``points``: (name, XSTest not_overrefuse, StrongREJECT ``y_metric``, colour).
+    ``points``: (name, x value such as XSTest not_overrefuse, StrongREJECT ``y_metric``, colour).
     """
     fig = _figure(6.4, 4.8)
     ax = fig.subplots()
@@ -95,11 +97,45 @@ def pareto_plot(points: Sequence[tuple[str, Interval, Interval, str]],
         highs_y.append(y.value + yh)
     ax.set_xlim(*_limits(min(lows_x), max(highs_x)))
     ax.set_ylim(*_limits(min(lows_y), max(highs_y)))
-    ax.set_xlabel("XSTest not_overrefuse  (higher = fewer overrefusals)", fontsize=10)
+    ax.set_xlabel(x_label, fontsize=10)
     ax.set_ylabel(f"StrongREJECT {y_metric}  (higher = more robust)", fontsize=10)
-    ax.set_title("Robustness vs. overrefusal (95% bootstrap CIs)", fontsize=11, loc="left")
+    ax.set_title(f"{title} (95% bootstrap CIs)", fontsize=11, loc="left")
     ax.text(0.99, 0.02, "better: up and right \u2197", transform=ax.transAxes, fontsize=8.5,
             color="#777", ha="right", va="bottom")
+    return _png(fig)
+
+
+@dataclass
+class BudgetPanel:
+    """One metric against the reasoning budget: tick labels and values in budget order."""
+
+    title: str
+    budgets: list[str]
+    values: list[Interval | None]
+
+
+def budget_plot(panels: Sequence[BudgetPanel]) -> bytes:
+    """One line per panel (suite): the metric at each budget, evenly spaced, with 95% CIs."""
+    import math
+
+    cols = min(len(panels), 3)
+    rows = math.ceil(len(panels) / cols)
+    fig = _figure(4.2 * cols, 3.3 * rows)
+    fig.set_layout_engine("constrained")
+    axes = list(fig.subplots(rows, cols, squeeze=False).flat)
+    for ax, panel in zip(axes, panels):
+        _style(ax)
+        xs = list(range(len(panel.budgets)))
+        ys = [iv.value if iv and iv.value is not None else float("nan") for iv in panel.values]
+        errs = [_err(iv) if iv else (0.0, 0.0) for iv in panel.values]
+        ax.errorbar(xs, ys, yerr=[[e[0] for e in errs], [e[1] for e in errs]], fmt="-o",
+                    color=PALETTE[0], capsize=3, markersize=6, elinewidth=1.2)
+        ax.set_xticks(xs)
+        ax.set_xticklabels(panel.budgets)
+        ax.set_xlabel("reasoning budget (tokens)", fontsize=9)
+        ax.set_title(_short(panel.title, 60), fontsize=10, loc="left")
+    for ax in axes[len(panels):]:
+        ax.set_visible(False)
     return _png(fig)
 
 

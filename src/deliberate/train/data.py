@@ -44,6 +44,7 @@ class ChatPlan(NamedTuple):
     think_format: str  # "field" | "inline"
     loss: str  # "assistant" (assistant_only_loss) | "completion" (completion_only_loss)
     template: str  # the chat template training renders with
+    mix: dict[str, Any] | None = None  # the capability mix, for the manifest (details.mix)
 
 
 def resolve_model(ref: str) -> ModelSource:
@@ -211,14 +212,18 @@ def to_rows(conversations: Sequence[Sequence[Message]], plan: ChatPlan, reasonin
 
 
 def sft_dataset(config: Any, tokenizer: Any) -> tuple[Any, ChatPlan]:
-    """The SFT dataset (main + mix) and the plan it was rendered with."""
+    """The SFT dataset (main + capability mix) and the plan it was rendered with."""
     from datasets import Dataset
 
+    from deliberate.train.capability_mix import load_mix
+
     main = load_conversations(config.dataset)
-    extra = load_conversations(config.mix_dataset) if config.mix_dataset else []
+    extra, mix = load_mix(config.mix_dataset, config.mix_ratio)
     conversations = mix_conversations(main, extra, config.mix_ratio, config.seed)
+    rows = len(conversations) - len(main)
+    mix.update(rows=rows, ratio_reached=round(rows / len(conversations), 4))
     example = next((c for c in main if any(m.get("reasoning") for m in c)), main[0])
-    plan = plan_chat(tokenizer, example, config.think_format, config.reasoning_field)
+    plan = plan_chat(tokenizer, example, config.think_format, config.reasoning_field)._replace(mix=mix)
     return Dataset.from_list(to_rows(conversations, plan, config.reasoning_field)), plan
 
 
@@ -226,13 +231,18 @@ def sft_dataset(config: Any, tokenizer: Any) -> tuple[Any, ChatPlan]:
 
 
 def rl_dataset(source: str, spec: Any) -> Any:
-    """GRPO prompts: conversational ``prompt`` plus ``prompt_id``, ``category``, ``expected_mode``
-    (extra columns reach the reward functions as keyword arguments)."""
+    """:func:`rl_rows` as a ``datasets.Dataset`` (no benign prompts added)."""
     from datasets import Dataset
 
+    return Dataset.from_list(rl_rows(source, spec))
+
+
+def rl_rows(source: str, spec: Any) -> list[dict[str, Any]]:
+    """GRPO prompts: conversational ``prompt`` plus ``prompt_id``, ``category``, ``expected_mode``
+    (extra columns reach the reward functions as keyword arguments)."""
     from deliberate.records import load_prompts
 
-    rows = [
+    return [
         {
             "prompt": [{"role": m.role, "content": m.content} for m in record.as_messages()],
             "prompt_id": record.id,
@@ -241,4 +251,3 @@ def rl_dataset(source: str, spec: Any) -> Any:
         }
         for record in load_prompts(source, categories=spec.category_ids)
     ]
-    return Dataset.from_list(rows)

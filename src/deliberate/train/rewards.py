@@ -81,12 +81,14 @@ def judge_reward(
     judge: Any,
     judge_k: int = 1,
     options: Any = None,
+    sampling: Any = None,
     category: Sequence[Sequence[str] | None] | None = None,
     **kwargs: Any,
 ) -> list[float | None]:
     """Spec-aware judge score of the ANSWER only, as a fraction of the judge's scale; None where the judgment failed.
 
     A completion without an answer (reasoning never closed, or empty) scores 0.0 and is not sent.
+    ``sampling``: how the judge is sampled (default: the judge's own ``JUDGE_SAMPLING``).
     """
     from deliberate.judge.judge import JudgeInput, judge_items
     from deliberate.judge.score import normalized
@@ -98,8 +100,9 @@ def judge_reward(
         for i, (p, s, c) in enumerate(zip(prompts, splits, categories))
         if s.content
     ]
+    extra = {"config": sampling} if sampling is not None else {}
     judgments, _ = judge_items(items, spec, judge, k=judge_k, answer_only=True, options=options,
-                             description="judge reward") if items else ([], None)
+                             description="judge reward", **extra) if items else ([], None)
     scores: dict[int, float | None] = {int(item.id): j.score for item, j in zip(items, judgments)}
     return [normalized(scores[i]) if i in scores else 0.0 for i in range(len(completions))]
 

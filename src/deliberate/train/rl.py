@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from deliberate.llm.options import BackendOptions
+from deliberate.train.benign import add_benign
 from deliberate.train.common import (
     TrainResult,
     lora_config,
@@ -26,7 +27,7 @@ from deliberate.train.common import (
     train_and_save,
 )
 from deliberate.train.config import RLTrainConfig
-from deliberate.train.data import load_tokenizer, rl_dataset
+from deliberate.train.data import load_tokenizer, rl_rows
 from deliberate.train.rewards import format_reward, judge_reward, refusal_mode_reward
 
 
@@ -54,19 +55,33 @@ def reward_functions(config: RLTrainConfig, spec: Any, tokenizer: Any,
 
     ``options``: how reward calls reach the judge; default :func:`default_judge_options`.
     """
+    from deliberate.judge.judge import JUDGE_SAMPLING
+
     common = {"tokenizer": tokenizer, "think_prefilled": think_prefilled(tokenizer, config.chat_template_kwargs)}
+    sampling = JUDGE_SAMPLING.model_copy(update={"temperature": config.judge_temperature})
     funcs = {
         "judge": functools.partial(judge_reward, spec=spec, judge=config.judge, judge_k=config.judge_k,
-                                   options=options or default_judge_options(config), **common),
+                                   options=options or default_judge_options(config), sampling=sampling,
+                                   **common),
         "format": functools.partial(format_reward, **common),
         "refusal_mode": functools.partial(refusal_mode_reward, **common),
     }
     return [funcs[name] for name in config.reward_funcs or []]
 
 
+def rl_train_set(config: RLTrainConfig, spec: Any) -> tuple[Any, dict[str, Any]]:
+    """The GRPO prompts (the dataset plus benign prompts to ``benign_ratio``) and ``details.benign``."""
+    from datasets import Dataset
+
+    rows, benign = add_benign(rl_rows(config.dataset or "", spec), config.benign_dataset,
+                              config.benign_ratio, config.seed)
+    return Dataset.from_list(rows), benign
+
+
 def build_rl_trainer(config: RLTrainConfig, callbacks: list[Any] | None = None, spec: Any = None,
-                     judge_options: BackendOptions | None = None) -> Any:
-    """A GRPOTrainer ready to train on the prompt set (``spec``: the loaded ``config.spec``)."""
+                     judge_options: BackendOptions | None = None, train_set: Any = None) -> Any:
+    """A GRPOTrainer ready to train on the prompt set (``spec``: the loaded ``config.spec``;
+    ``train_set``: default :func:`rl_train_set`)."""
     from trl import GRPOTrainer
 
     from deliberate.spec import load_spec
@@ -77,8 +92,8 @@ def build_rl_trainer(config: RLTrainConfig, callbacks: list[Any] | None = None, 
     rewards = reward_functions(config, spec, tokenizer, judge_options)
     return GRPOTrainer(
         model=source.path, reward_funcs=rewards, args=config,
-        train_dataset=rl_dataset(config.dataset or "", spec), processing_class=tokenizer,
-        peft_config=lora_config(config), callbacks=callbacks,
+        train_dataset=train_set if train_set is not None else rl_train_set(config, spec)[0],
+        processing_class=tokenizer, peft_config=lora_config(config), callbacks=callbacks,
     )
 
 
@@ -92,7 +107,10 @@ def run_rl(config: RLTrainConfig, callbacks: list[Any] | None = None, *, spec: A
     from deliberate.spec import load_spec
 
     spec = spec or load_spec(config.spec)
-    trainer = build_rl_trainer(config, callbacks, spec, judge_options)
+    train_set, benign = rl_train_set(config, spec)
+    trainer = build_rl_trainer(config, callbacks, spec, judge_options, train_set)
     manifest = start_manifest(config, "rl", spec=spec, judge=config.judge,
-                              rewards=dict(zip(config.reward_funcs or [], config.reward_weights or [])))
+                              rewards=dict(zip(config.reward_funcs or [], config.reward_weights or [])),
+                              benign=benign, judge_sampling={"k": config.judge_k,
+                                                             "temperature": config.judge_temperature})
     return train_and_save(trainer, config, manifest)

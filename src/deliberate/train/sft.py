@@ -48,5 +48,5 @@ def run_sft(config: SFTTrainConfig, callbacks: list[Any] | None = None) -> Train
     """Train, checkpoint, save model + tokenizer to ``output_dir`` (``hf/<output_dir>`` loads it)."""
     trainer, plan = build_sft_trainer(config, callbacks)
     manifest = start_manifest(config, "sft", think_format=plan.think_format, loss=plan.loss,
-                              train_rows=len(trainer.train_dataset))
+                              train_rows=len(trainer.train_dataset), mix=plan.mix)
     return train_and_save(trainer, config, manifest)

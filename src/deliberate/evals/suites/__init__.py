@@ -16,11 +16,12 @@ from deliberate.evals.suites.base import (
     Target,
     Tier,
 )
+from deliberate.evals.suites.capability import CAPABILITY
 from deliberate.evals.suites.spec import SPEC
 from deliberate.evals.suites.strongreject import STRONGREJECT
 from deliberate.evals.suites.xstest import XSTEST
 
-SUITES: list[Suite] = [STRONGREJECT, XSTEST, SPEC]
+SUITES: list[Suite] = [STRONGREJECT, XSTEST, SPEC, CAPABILITY]
 
 __all__ = ["SUITES", "Bars", "EvalItem", "GradeContext", "Metric", "Suite", "Target", "Tier",
            "get_suite", "suite_names"]

@@ -96,7 +96,12 @@ class GradeContext(NamedTuple):
 
 
 class Suite(Protocol):
-    """The unit of evaluation (see the module docstring)."""
+    """The unit of evaluation (see the module docstring).
+
+    Every answer gets a refusal label before :meth:`grade`, unless the suite sets
+    ``refusal_labels = False`` (capability: a maths answer needs none, and an LLM grader's calls
+    would be spent for nothing).
+    """
 
     name: str
     title: str

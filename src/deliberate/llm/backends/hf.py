@@ -70,36 +70,60 @@ class HFBackend:
         inputs = inputs.to(model.device)
         if cfg.seed is not None:
             torch.manual_seed(cfg.seed + batch[0].sample_index)
-        sampling = cfg.temperature > 0
-        with torch.inference_mode():
-            output = model.generate(
-                **inputs,
-                max_new_tokens=cfg.max_tokens,
-                do_sample=sampling,
-                temperature=cfg.temperature if sampling else None,
-                top_p=cfg.top_p if sampling else None,
-                top_k=None,
-                pad_token_id=tokenizer.pad_token_id,
-                eos_token_id=stop_token_ids(tokenizer, model),
-                stop_strings=list(cfg.stop) if cfg.stop else None,
-                tokenizer=tokenizer if cfg.stop else None,
-            )
+        if cfg.reasoning_budget is not None:
+            return self._generate_with_budget(model, tokenizer, inputs, prompts, cfg)
+        output = _run_generate(model, tokenizer, cfg)(inputs["input_ids"], inputs["attention_mask"],
+                                                      cfg.max_tokens, cfg.stop)
         prompt_len = inputs["input_ids"].shape[1]
         results = []
         for row, mask in zip(output, inputs["attention_mask"]):
             new = row[prompt_len:]
             text = decode_keeping_think(tokenizer, new)
             n_out = int((new != tokenizer.pad_token_id).sum())
-            results.append(response_from_text(
-                text, finish_reason="length" if n_out >= cfg.max_tokens else "stop",
-                usage=Usage(input_tokens=int(mask.sum()), output_tokens=n_out), model=self.ref))
+            results.append(self._response(text, int(mask.sum()), n_out, n_out >= cfg.max_tokens))
         return results
+
+    def _generate_with_budget(self, model: Any, tokenizer: Any, inputs: Any, prompts: list[str],
+                              cfg: Any) -> list[ModelResponse]:
+        """Reasoning capped at ``cfg.reasoning_budget`` tokens (:mod:`.budget`)."""
+        from deliberate.llm.backends.budget import generate_with_budget
+
+        rows = generate_with_budget(_run_generate(model, tokenizer, cfg), tokenizer, inputs, prompts,
+                                    cfg.reasoning_budget, cfg.max_tokens, cfg.stop,
+                                    stop_token_ids(tokenizer, model))
+        return [self._response(decode_keeping_think(tokenizer, row.tokens), int(mask.sum()),
+                               len(row.tokens) - row.forced, not row.ended)
+                for row, mask in zip(rows, inputs["attention_mask"])]
+
+    def _response(self, text: str, n_in: int, n_out: int, cut: bool) -> ModelResponse:
+        return response_from_text(text, finish_reason="length" if cut else "stop",
+                                  usage=Usage(input_tokens=n_in, output_tokens=n_out), model=self.ref)
 
     async def cache_identity(self) -> str:
         return self.cache_ref
 
     async def aclose(self) -> None:
         return None
+
+
+def _run_generate(model: Any, tokenizer: Any, cfg: Any) -> Any:
+    """``(input_ids, attention_mask, max_new_tokens, stop) -> ids``: ``model.generate`` with the
+    request's sampling settings."""
+    import torch
+
+    sampling = cfg.temperature > 0
+
+    def run(input_ids: Any, attention_mask: Any, max_new_tokens: int, stop: Any) -> Any:
+        with torch.inference_mode():
+            return model.generate(
+                input_ids=input_ids.to(model.device), attention_mask=attention_mask.to(model.device),
+                max_new_tokens=max_new_tokens, do_sample=sampling,
+                temperature=cfg.temperature if sampling else None,
+                top_p=cfg.top_p if sampling else None, top_k=None,
+                pad_token_id=tokenizer.pad_token_id, eos_token_id=stop_token_ids(tokenizer, model),
+                stop_strings=list(stop) if stop else None, tokenizer=tokenizer if stop else None,
+            )
+    return run
 
 
 def decode_keeping_think(tokenizer: Any, token_ids: Any) -> str:

@@ -22,7 +22,7 @@ from deliberate.llm.backends.openai_errors import (
     status_error,
 )
 from deliberate.llm.deadline import within
-from deliberate.llm.errors import TransientError, redact
+from deliberate.llm.errors import PermanentError, TransientError, redact
 from deliberate.llm.reasoning import split_reasoning
 from deliberate.llm.types import ModelRequest, ModelResponse, Usage
 
@@ -45,6 +45,7 @@ class OpenAIBackend:
         api_key_env: str = "OPENAI_API_KEY",
         timeout: float = 300.0,
         extra_body: dict[str, Any] | None = None,
+        reasoning_budget_field: str | None = None,
     ) -> None:
         self.model = model
         self.ref = f"openai/{model}"
@@ -59,6 +60,7 @@ class OpenAIBackend:
         self._where = Where(self.endpoint, self.ref, api_key_env, [self._api_key])
         self.timeout = timeout
         self.extra_body = extra_body or {}
+        self.reasoning_budget_field = reasoning_budget_field
         self._client: Any = None
 
     def _get_client(self) -> Any:
@@ -114,6 +116,11 @@ class OpenAIBackend:
             kwargs["seed"] = cfg.seed
         if cfg.stop:
             kwargs["stop"] = list(cfg.stop)
+        if cfg.reasoning_budget is not None:
+            if not self.reasoning_budget_field:
+                raise PermanentError("a reasoning budget needs the server's field for it "
+                                     "(--reasoning-budget-field); none is common to all servers")
+            kwargs[self.reasoning_budget_field] = cfg.reasoning_budget
         kwargs.update(self.extra_body)
         try:
             completion = await within(self._create(kwargs), self.timeout)

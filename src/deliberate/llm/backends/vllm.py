@@ -44,6 +44,9 @@ class VLLMBackend:
         from vllm import SamplingParams
 
         cfg = batch[0].config
+        if cfg.reasoning_budget is not None:
+            raise DeliberateError("a reasoning budget is not supported on vllm/ models; use hf/, or "
+                                  "`vllm serve` with openai/ and --reasoning-budget-field")
         params = SamplingParams(
             temperature=cfg.temperature, top_p=cfg.top_p, max_tokens=cfg.max_tokens,
             seed=cfg.seed, stop=list(cfg.stop) if cfg.stop else None,
