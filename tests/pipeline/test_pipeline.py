@@ -145,6 +145,9 @@ def test_resume_after_kill_mid_stage(tmp_path):
         (tmp_path / "prompts.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
         data = yaml.safe_load(path.read_text())
         data["backend"]["concurrency"] = 2
+        # the echo server's replies have no reasoning: asked once each, so the count below is
+        # about resuming, not about re-asking malformed replies
+        data["stages"]["generate"]["attempts"] = 1
         path.write_text(yaml.safe_dump(data))
         command = [sys.executable, "-m", "deliberate.cli", "run", str(path)]
         first = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
