@@ -10,8 +10,9 @@ import json
 from deliberate.cli.app import main
 from deliberate.pipeline.demo import QUICK, seed_examples, write_demo_data
 
-SEEDS_PENDING = {"cbrn", "child_safety", "misinformation", "intellectual_property", "agentic"}
-"""Default-spec categories (new in spec v2) that the shipped seed set does not cover yet."""
+SEEDS_PENDING: set[str] = set()
+"""Default-spec categories that the shipped seed set does not cover yet (none since seeds v2;
+tests/data/test_seeds.py checks the set in depth)."""
 
 
 def test_seed_set_is_complete_and_cites_real_rules():
@@ -20,11 +21,9 @@ def test_seed_set_is_complete_and_cites_real_rules():
 
     spec = load_spec("default")
     seeds = seed_examples()
-    assert len(seeds) >= 300
+    assert len(seeds) >= 420
     seeded = {c for s in seeds for c in s["category"]}
     assert seeded <= {*spec.category_ids, "none"} and "none" in seeded
-    # spec v2 added these categories; the seed set covers the other ones, and gets them with
-    # the seed chains of thought v2 (then this set shrinks to empty)
     assert set(spec.category_ids) - seeded == SEEDS_PENDING
     assert {s["split"] for s in seeds} == {"train", "eval"}
     for s in seeds:
@@ -36,10 +35,41 @@ def test_seed_set_is_complete_and_cites_real_rules():
 def test_demo_data_files(shared_data, tmp_path):
     files = write_demo_data(tmp_path, QUICK, shared_data)
     first = json.loads(files["sft"].read_text().splitlines()[0])
-    assert [m["role"] for m in first["messages"]] == ["user", "assistant"]
-    assert first["messages"][1]["reasoning_content"]
+    assert [m["role"] for m in first["messages"]][-2:] == ["user", "assistant"]
+    assert first["messages"][-1]["reasoning_content"]
     assert len(files["spec"].read_text().splitlines()) == QUICK.seed_eval
     assert "contrast" not in files["xstest"].read_text()  # safe prompts only
+
+
+def test_demo_data_carries_operator_turns(tmp_path):
+    """Seeds with an operator system prompt train as [system, user, assistant], and held-out ones
+    reach the spec suite as conversations (with the deciding rule in metadata)."""
+    from dataclasses import replace
+
+    from deliberate.records.jsonl import read_jsonl
+    from deliberate.records.prompt import PromptRecord
+
+    seeds = {s["id"]: s for s in seed_examples()}
+    files = write_demo_data(tmp_path, replace(QUICK, seed_eval=len(seeds)), None)
+    assert files["xstest"] is None and files["strongreject"] is None
+    rows = [json.loads(line) for line in files["sft"].read_text().splitlines()]
+    assert len(rows) == sum(s["split"] == "train" for s in seeds.values())
+    for row in rows:
+        seed = seeds[row["prompt_id"]]
+        roles = [m["role"] for m in row["messages"]]
+        assert roles == (["system"] if seed.get("system") else []) + ["user", "assistant"]
+        if seed.get("system"):
+            assert row["messages"][0]["content"] == seed["system"]
+        assert row["messages"][-1]["reasoning_content"] == seed["reasoning"]
+    prompts = read_jsonl(files["spec"], PromptRecord)
+    assert len(prompts) == sum(s["split"] == "eval" for s in seeds.values())
+    operator = [p for p in prompts if seeds[p.id].get("system")]
+    assert operator  # the held-out split keeps some operator turns
+    for p in prompts:
+        seed = seeds[p.id]
+        assert p.text == seed["prompt"] and p.expected_mode.value == seed["expected_mode"]
+        assert p.metadata.get("rule") == seed.get("rule")
+        assert [m.role for m in p.as_messages()] == (["system"] if seed.get("system") else []) + ["user"]
 
 
 def test_demo_smoke_with_tiny_model(shared_data, tiny_model_path, tmp_path, capsys):

@@ -46,9 +46,18 @@ QUICK = DemoSettings(max_steps=10, seed_eval=12, xstest=6, strongreject=6, max_n
 
 
 def seed_examples() -> list[dict[str, Any]]:
-    """The shipped seed set: prompt, reasoning citing default-spec rules, answer, split."""
+    """The shipped seed set: prompt (and an operator ``system`` turn where one applies), reasoning
+    citing default-spec rules and ending in a ``Response mode:`` line, answer, split, and the
+    deciding ``rule`` where one rule decides."""
     text = (resources.files("deliberate") / "data" / "seed_examples.jsonl").read_text(encoding="utf-8")
     return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def seed_turns(seed: dict[str, Any]) -> list[dict[str, str]]:
+    """The conversation a seed's answer replies to: the operator's system turn, if the seed has
+    one, then the user's prompt."""
+    system = [{"role": "system", "content": seed["system"]}] if seed.get("system") else []
+    return [*system, {"role": "user", "content": seed["prompt"]}]
 
 
 def gemma_student(cache_dir: Path) -> Path:
@@ -102,11 +111,14 @@ def write_demo_data(out: Path, settings: DemoSettings, data_dir: Path | None) ->
     sft = data / "sft_train.jsonl"
     with open(sft, "w", encoding="utf-8") as handle:
         for s in train:
-            messages = [{"role": "user", "content": s["prompt"]},
+            messages = [*seed_turns(s),
                         {"role": "assistant", "content": s["answer"], "reasoning_content": s["reasoning"]}]
             handle.write(json.dumps({"messages": messages, "prompt_id": s["id"]}) + "\n")
     prompts = [PromptRecord(id=s["id"], prompt=s["prompt"], category=s["category"],
-                            expected_mode=s["expected_mode"], source="seed") for s in held_out]
+                            expected_mode=s["expected_mode"], source="seed",
+                            messages=seed_turns(s) if s.get("system") else None,
+                            metadata={"rule": s["rule"]} if s.get("rule") else {})
+               for s in held_out]
     spec_eval = data / "spec_eval.jsonl"
     write_jsonl(spec_eval, subsample(prompts, settings.seed_eval))
     files: dict[str, Path | None] = {"sft": sft, "spec": spec_eval, "xstest": None, "strongreject": None}
