@@ -54,7 +54,7 @@ class Recording:
 def prompt_mix(data_dir: Path, limit: int) -> list[PromptRecord]:
     """About a third each: held-out seed prompts (their expected mode kept, their category
     dropped so the labeler has work), XSTest safe prompts, StrongREJECT prompts."""
-    from deliberate.pipeline.demo import seed_examples
+    from deliberate.pipeline.demo_data import seed_examples
 
     seeds = [s for s in seed_examples() if s["split"] == "eval"]
     seed_prompts = [PromptRecord(id=s["id"], prompt=s["prompt"], expected_mode=s["expected_mode"])
@@ -152,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     from deliberate.llm import BackendOptions, get_backend
-    from deliberate.pipeline.demo import find_data_dir
+    from deliberate.pipeline.demo_data import find_data_dir
     from deliberate.records.jsonl import write_jsonl
     from deliberate.spec import load_spec
 

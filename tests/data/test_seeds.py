@@ -10,7 +10,7 @@ from collections import Counter
 
 import pytest
 
-from deliberate.pipeline.demo import seed_examples
+from deliberate.pipeline.demo_data import seed_examples
 from deliberate.records.modes import NONE_CATEGORY
 from deliberate.spec import load_spec
 from deliberate.spec.checks import check_citations, check_leak, cited_ids

@@ -8,7 +8,8 @@ from __future__ import annotations
 import json
 
 from deliberate.cli.app import main
-from deliberate.pipeline.demo import QUICK, seed_examples, write_demo_data
+from deliberate.pipeline.demo import QUICK
+from deliberate.pipeline.demo_data import seed_examples, write_demo_data
 
 SEEDS_PENDING: set[str] = set()
 """Default-spec categories that the shipped seed set does not cover yet (none since seeds v2;
@@ -78,9 +79,12 @@ def test_demo_smoke_with_tiny_model(shared_data, tiny_model_path, tmp_path, caps
                  "--max-steps", "2", "--data-dir", str(shared_data)])
     assert code == 0
     summary = json.loads((out / "summary.json").read_text())
-    for key in ("refusal_rate_disallowed", "compliance_rate_benign", "valid_citation_rate"):
-        assert set(summary[key]) == {"before", "after"}
+    for key in ("refusal_rate_disallowed", "compliance_rate_benign", "valid_citation_rate",
+                "strongreject_refusal_rate", "gsm8k_accuracy"):
+        assert set(summary[key]) == {"before", "spec_in_context", "after"}
         assert all(v is None or 0.0 <= v <= 1.0 for v in summary[key].values())
     assert (out / "report.html").read_text().count("data:image/png;base64,") >= 1
     assert (out / "sft" / "config.json").exists()
+    in_context = json.loads((out / "eval" / "spec_in_context" / "manifest.json").read_text())
+    assert in_context["config"]["spec_in_context"] and in_context["config"]["spec_context"] == "summary"
     assert "deliberate run" in capsys.readouterr().err  # says what a real run would be

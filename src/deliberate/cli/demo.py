@@ -20,15 +20,17 @@ def demo(out: Path, quick: bool, student: str | None, data_dir: Path | None, max
     from rich.console import Console
     from rich.table import Table
 
-    from deliberate.pipeline.demo import run_demo
+    from deliberate.pipeline.demo import RUNS, run_demo
 
     console = Console(stderr=True, highlight=False)
     summary = run_demo(out, quick=quick, student=student, data_dir=data_dir, max_steps=max_steps,
                        log=lambda text: console.print(text, markup=False))
     table = Table(title=f"deliberate demo ({summary['wall_seconds']:.0f}s) -> {out / 'report.html'}")
-    for column in ("metric", "before", "after"):
+    runs = [r for r in RUNS if r in summary["refusal_rate_disallowed"]]
+    for column in ("metric", *runs):
         table.add_column(column)
-    for key in ("refusal_rate_disallowed", "compliance_rate_benign", "valid_citation_rate"):
+    for key in ("refusal_rate_disallowed", "compliance_rate_benign", "valid_citation_rate",
+                "strongreject_refusal_rate", "gsm8k_accuracy"):
         row = summary[key]
-        table.add_row(key, *("n/a" if row[k] is None else f"{row[k]:.2f}" for k in ("before", "after")))
+        table.add_row(key, *("n/a" if row.get(k) is None else f"{row[k]:.2f}" for k in runs))
     Console().print(table)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
@@ -23,6 +23,9 @@ class EvalConfig(BaseModel):
 
     suites: list[str] = Field(default_factory=lambda: list(DEFAULT_SUITES),
                               description="Suites to run, comma-separated.")
+    spec_context: Literal["full", "summary"] = Field(
+        default="full", description="With --spec-in-context, the whole spec (the paper's baseline), "
+        "or its summary form: preamble, style guidelines and one paragraph per category.")
     spec_in_context: bool = Field(default=False, description="Put the whole spec in the system "
                                   "prompt (the paper's inference-time baseline).")
     system_prompt: str | None = Field(default=None, description="A system prompt for every request.")
@@ -116,7 +119,11 @@ class EvalConfig(BaseModel):
         """How the evaluated model is asked every prompt (system prompt, sampling)."""
         from deliberate.generate.sample import SampleConfig
 
-        system = spec.render() if self.spec_in_context and spec is not None else self.system_prompt
+        system = self.system_prompt
+        if self.spec_in_context and spec is not None:
+            from deliberate.spec.render import render_summary
+
+            system = spec.render() if self.spec_context == "full" else render_summary(spec)
         return SampleConfig(samples=self.samples, temperature=self.temperature,
                             max_tokens=self.max_tokens, system_prompt=system,
                             reasoning_budget=self.reasoning_budget)

@@ -10,10 +10,8 @@ writes the report and a before/after summary.
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -31,33 +29,23 @@ class DemoSettings:
     xstest: int
     strongreject: int
     max_new_tokens: int
+    capability: int = 0  # GSM8K problems for the capability check (0: none)
+    in_context: bool = True  # the base model with the spec (summary) in context as a third run
     # Measured on 2 CPU cores (Gemma 3 270M, fp32): generation is memory-bound, so a batch of 32
     # gives ~94 tokens/s against ~33 at 8; one SFT step (4 examples, <= 320 tokens) takes ~16 s.
     batch_size: int = 32
     max_length: int = 320
     learning_rate: float = 1e-3
     lora_r: int = 16
+    mix_ratio: float = 0.15  # GSM8K worked solutions mixed into SFT, to keep reasoning
 
 
-FULL = DemoSettings(max_steps=24, seed_eval=32, xstest=16, strongreject=16, max_new_tokens=160)
+FULL = DemoSettings(max_steps=24, seed_eval=32, xstest=16, strongreject=16, max_new_tokens=160,
+                    capability=8)
 # --quick: fewer, shorter examples and a higher learning rate, so the format is still learned.
 QUICK = DemoSettings(max_steps=10, seed_eval=12, xstest=6, strongreject=6, max_new_tokens=112,
                      max_length=192, learning_rate=2e-3)
-
-
-def seed_examples() -> list[dict[str, Any]]:
-    """The shipped seed set: prompt (and an operator ``system`` turn where one applies), reasoning
-    citing default-spec rules and ending in a ``Response mode:`` line, answer, split, and the
-    deciding ``rule`` where one rule decides."""
-    text = (resources.files("deliberate") / "data" / "seed_examples.jsonl").read_text(encoding="utf-8")
-    return [json.loads(line) for line in text.splitlines() if line.strip()]
-
-
-def seed_turns(seed: dict[str, Any]) -> list[dict[str, str]]:
-    """The conversation a seed's answer replies to: the operator's system turn, if the seed has
-    one, then the user's prompt."""
-    system = [{"role": "system", "content": seed["system"]}] if seed.get("system") else []
-    return [*system, {"role": "user", "content": seed["prompt"]}]
+RUNS = ("before", "spec_in_context", "after")
 
 
 def gemma_student(cache_dir: Path) -> Path:
@@ -97,81 +85,25 @@ def dequantized_copy(model: Any) -> Any:
     return plain
 
 
-def write_demo_data(out: Path, settings: DemoSettings, data_dir: Path | None) -> dict[str, Path | None]:
-    """SFT file from the train split; eval prompt files from the held-out split and shared data."""
-    from deliberate.records.jsonl import write_jsonl
-    from deliberate.records.prompt import PromptRecord
-    from deliberate.records.sources import subsample
-
-    seeds = seed_examples()
-    train = [s for s in seeds if s["split"] == "train"]
-    held_out = [s for s in seeds if s["split"] == "eval"]
-    data = out / "data"
-    data.mkdir(parents=True, exist_ok=True)
-    sft = data / "sft_train.jsonl"
-    with open(sft, "w", encoding="utf-8") as handle:
-        for s in train:
-            messages = [*seed_turns(s),
-                        {"role": "assistant", "content": s["answer"], "reasoning_content": s["reasoning"]}]
-            handle.write(json.dumps({"messages": messages, "prompt_id": s["id"]}) + "\n")
-    prompts = [PromptRecord(id=s["id"], prompt=s["prompt"], category=s["category"],
-                            expected_mode=s["expected_mode"], source="seed",
-                            messages=seed_turns(s) if s.get("system") else None,
-                            metadata={"rule": s["rule"]} if s.get("rule") else {})
-               for s in held_out]
-    spec_eval = data / "spec_eval.jsonl"
-    write_jsonl(spec_eval, subsample(prompts, settings.seed_eval))
-    files: dict[str, Path | None] = {"sft": sft, "spec": spec_eval, "xstest": None, "strongreject": None}
-    xstest = data_dir / "xstest" / "xstest_prompts.csv" if data_dir else None
-    if xstest is not None and xstest.exists():
-        files["xstest"] = _csv_sample(xstest, data / "xstest_safe.csv", settings.xstest,
-                                      keep=lambda row: row["label"] == "safe")
-    strongreject = data_dir / "strongreject" / "strongreject_dataset.csv" if data_dir else None
-    if strongreject is not None and strongreject.exists():
-        files["strongreject"] = _csv_sample(strongreject, data / "strongreject_sample.csv",
-                                            settings.strongreject)
-    return files
-
-
-def _csv_sample(source: Path, target: Path, n: int, keep: Any = None) -> Path:
-    """``n`` rows spread evenly over ``source`` (so every XSTest type / StrongREJECT category
-    shows up), with its header; a public file is read in place and only the sample is written."""
-    import csv
-
-    with open(source, encoding="utf-8", newline="") as handle:
-        reader = csv.DictReader(handle)
-        fields = list(reader.fieldnames or [])
-        rows = [r for r in reader if keep is None or keep(r)]
-    picked = [rows[i * len(rows) // n] for i in range(min(n, len(rows)))]
-    with open(target, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(picked)
-    return target
-
-
-def find_data_dir(explicit: Path | None) -> Path | None:
-    """``--data-dir``, else ``$DELIBERATE_DATA_DIR``, else ``../shared/data`` from here or the repo."""
-    import os
-
-    candidates = [explicit, Path(os.environ["DELIBERATE_DATA_DIR"]) if os.environ.get("DELIBERATE_DATA_DIR") else None,
-                  Path.cwd().parent / "shared" / "data", Path(__file__).resolve().parents[3] / "shared" / "data"]
-    return next((c for c in candidates if c is not None and c.exists()), None)
-
-
-def evaluate(model: str, name: str, out: Path, files: dict[str, Path | None], settings: DemoSettings,
-             options: Any) -> Path:
-    """Held-out seed prompts (spec suite), XSTest safe prompts, StrongREJECT prompts (no jailbreak)."""
+def evaluate(model: str, name: str, out: Path, files: dict[str, Path | None],
+             settings: DemoSettings, options: Any, *, spec_in_context: bool = False) -> Path:
+    """Held-out seed prompts (spec suite), XSTest safe prompts, StrongREJECT prompts (no
+    jailbreak) and, when sampled, GSM8K problems; ``spec_in_context``: the spec's summary form
+    in the system prompt (the paper's inference-time baseline, shortened for a 270M model on CPU)."""
     from deliberate.evals.config import EvalConfig
     from deliberate.evals.runner import run_eval
     from deliberate.spec import load_spec
 
-    suites = ["spec"] + [s for s in ("xstest", "strongreject") if files[s] is not None]
+    optional = [s for s in ("xstest", "strongreject", "capability") if files[s] is not None]
+    if spec_in_context:
+        optional = [s for s in optional if s != "capability"]
     config = EvalConfig(
-        suites=suites, label=name, jailbreaks="none", temperature=0.0,
+        suites=["spec", *optional], label=name, jailbreaks="none", temperature=0.0,
         max_tokens=settings.max_new_tokens, spec_prompts=str(files["spec"]), refusal_method="auto",
+        spec_in_context=spec_in_context, spec_context="summary",
         xstest_data=str(files["xstest"]) if files["xstest"] else None,
         strongreject_data=str(files["strongreject"]) if files["strongreject"] else None,
+        capability_data=str(files["capability"]) if files["capability"] else None,
     )
     run_dir = out / "eval" / name
     run_eval(config, model=model, out=run_dir, spec=load_spec("default"), options=options)
@@ -179,19 +111,19 @@ def evaluate(model: str, name: str, out: Path, files: dict[str, Path | None], se
 
 
 def summarize(run_dir: Path, spec: Any) -> dict[str, float | None]:
-    """The three headline fractions of the demo for one evaluated model."""
+    """The demo's headline numbers for one evaluated model."""
     from deliberate.evals.metrics import mean
     from deliberate.records.evaluation import EvalResult
     from deliberate.records.jsonl import read_jsonl
     from deliberate.spec.checks import check_citations
 
-    results = []
-    for suite in ("spec", "xstest", "strongreject"):
+    results: dict[str, list[EvalResult]] = {}
+    for suite in ("spec", "xstest", "strongreject", "capability"):
         path = run_dir / suite / "results.jsonl"
-        if path.exists():
-            results += [r for r in read_jsonl(path, EvalResult, allow_empty=True) if r.refusal is not None]
-    disallowed = [r for r in results if r.suite == "strongreject" or (r.suite == "spec" and r.label == "refuse")]
-    benign = [r for r in results if r.suite == "xstest" or (r.suite == "spec" and r.label == "comply")]
+        results[suite] = read_jsonl(path, EvalResult, allow_empty=True) if path.exists() else []
+    safety = [r for s in ("spec", "xstest", "strongreject") for r in results[s] if r.refusal is not None]
+    disallowed = [r for r in safety if r.suite == "strongreject" or (r.suite == "spec" and r.label == "refuse")]
+    benign = [r for r in safety if r.suite == "xstest" or (r.suite == "spec" and r.label == "comply")]
 
     def valid(r: EvalResult) -> bool:
         if r.suite == "spec":
@@ -202,18 +134,17 @@ def summarize(run_dir: Path, spec: Any) -> dict[str, float | None]:
     return {
         "refusal_rate_disallowed": mean([float(r.refusal != "compliance") for r in disallowed]),
         "compliance_rate_benign": mean([float(r.refusal == "compliance") for r in benign]),
-        "valid_citation_rate": mean([float(valid(r)) for r in results]),
+        "valid_citation_rate": mean([float(valid(r)) for r in safety]),
+        "strongreject_refusal_rate": mean([float(r.refusal != "compliance") for r in safety
+                                           if r.suite == "strongreject"]),
+        "gsm8k_accuracy": mean([float(bool(r.details.get("correct"))) for r in results["capability"]
+                                if r.error is None]),
     }
 
 
 def run_demo(out: Path, *, quick: bool = False, student: str | None = None, data_dir: Path | None = None,
              max_steps: int | None = None, log: Any = print) -> dict[str, Any]:
     """The demo end to end; returns (and writes) ``summary.json``."""
-    from deliberate.llm import BackendOptions
-    from deliberate.records.stage_output import write_json_atomic
-    from deliberate.report import build_report
-    from deliberate.spec import load_spec
-
     settings = QUICK if quick else FULL
     if max_steps is not None:
         settings = DemoSettings(**{**settings.__dict__, "max_steps": max_steps})
@@ -232,38 +163,83 @@ def run_demo(out: Path, *, quick: bool = False, student: str | None = None, data
         return value
 
     base = student or f"hf/{step('prepare student (Gemma 3 270M GGUF)', lambda: gemma_student(out / 'models'))}"
-    found = find_data_dir(data_dir)
-    files = write_demo_data(out, settings, found)
-    if files["xstest"] is None or files["strongreject"] is None:
-        log(f"[demo] XSTest / StrongREJECT CSVs not found (looked in {found or '../shared/data'}; "
-            "--data-dir DIR names a folder with xstest/ and strongreject/): evaluating on the "
-            "held-out seed prompts only")
-    options = BackendOptions(cache=out / "cache.sqlite", batch_size=settings.batch_size)
-    before = step("evaluate before training", lambda: evaluate(base, "before", out, files, settings, options))
-    trained = step("SFT (LoRA) on the seed set", lambda: train_student(base, files["sft"], out / "sft", settings))
-    after = step("evaluate after training", lambda: evaluate(trained, "after", out, files, settings, options))
-    step("report", lambda: build_report([before, after], out / "report.html"))
-    spec = load_spec("default")
-    b, a = summarize(before, spec), summarize(after, spec)
-    summary: dict[str, Any] = {key: {"before": b[key], "after": a[key]} for key in b}
+    files = _data(out, settings, data_dir, base, log)
+    runs = _runs(base, out, files, settings, step)
+    summary = _summary(runs, settings, quick, base)
     summary["wall_seconds"] = round(time.perf_counter() - started, 1)
     summary["timings"] = timings
-    summary["settings"] = settings.__dict__ | {"quick": quick, "student": base}
+    from deliberate.records.stage_output import write_json_atomic
+
     write_json_atomic(out / "summary.json", summary)
     return summary
 
 
-def train_student(base: str, dataset: Path, out: Path, settings: DemoSettings) -> str:
-    """LoRA SFT with the library recipe; the merged model is saved to ``out``."""
+def _data(out: Path, settings: DemoSettings, data_dir: Path | None, base: str, log: Any) -> dict[str, Path | None]:
+    from deliberate.pipeline.demo_data import find_data_dir, write_demo_data
+
+    found = find_data_dir(data_dir)
+    files = write_demo_data(out, settings, found, tokenizer=_tokenizer(base))
+    if files["xstest"] is None or files["strongreject"] is None:
+        log(f"[demo] XSTest / StrongREJECT CSVs not found (looked in {found or '../shared/data'}; "
+            "--data-dir DIR names a folder with xstest/ and strongreject/): evaluating on the "
+            "held-out seed prompts only")
+    return files
+
+
+def _tokenizer(base: str) -> Any:
+    """The student's tokenizer (to fit training rows to the sequence length), if it has one."""
+    from transformers import AutoTokenizer
+
+    from deliberate.llm.refs import parse_model_ref
+
+    return AutoTokenizer.from_pretrained(parse_model_ref(base).name)
+
+
+def _runs(base: str, out: Path, files: dict[str, Path | None], settings: DemoSettings,
+          step: Any) -> dict[str, Path]:
+    """Evaluate the base model, the base model with the spec in context, train, evaluate again,
+    report all three."""
+    from deliberate.llm import BackendOptions
+    from deliberate.report import build_report
+
+    options = BackendOptions(cache=out / "cache.sqlite", batch_size=settings.batch_size)
+    runs = {"before": step("evaluate before training",
+                           lambda: evaluate(base, "before", out, files, settings, options))}
+    if settings.in_context:
+        runs["spec_in_context"] = step("evaluate with the spec in context", lambda: evaluate(
+            base, "spec_in_context", out, files, settings, options, spec_in_context=True))
+    trained = step("SFT (LoRA) on the seed set",
+                   lambda: train_student(base, files, out / "sft", settings))
+    runs["after"] = step("evaluate after training",
+                         lambda: evaluate(trained, "after", out, files, settings, options))
+    step("report", lambda: build_report(list(runs.values()), out / "report.html"))
+    return runs
+
+
+def _summary(runs: dict[str, Path], settings: DemoSettings, quick: bool, base: str) -> dict[str, Any]:
+    from deliberate.spec import load_spec
+
+    spec = load_spec("default")
+    numbers = {name: summarize(path, spec) for name, path in runs.items()}
+    summary: dict[str, Any] = {key: {name: numbers[name][key] for name in runs}
+                               for key in numbers["before"]}
+    summary["settings"] = settings.__dict__ | {"quick": quick, "student": base}
+    return summary
+
+
+def train_student(base: str, files: dict[str, Path | None], out: Path, settings: DemoSettings) -> str:
+    """LoRA SFT with the library recipe on the seed rows (and, when GSM8K's train file is there,
+    its worked solutions mixed in); the merged model is saved to ``out``."""
     from deliberate.train.config import SFTTrainConfig
     from deliberate.train.sft import run_sft
 
     run_sft(SFTTrainConfig(
-        model=base, dataset=str(dataset), output_dir=str(out), resume=True,
+        model=base, dataset=str(files["sft"]), output_dir=str(out), resume=True,
         use_lora=True, merge_lora=True, lora_r=settings.lora_r, max_steps=settings.max_steps,
         learning_rate=settings.learning_rate, per_device_train_batch_size=4,
         gradient_accumulation_steps=1, max_length=settings.max_length, logging_steps=1,
         save_strategy="no", report_to="none", warmup_steps=2,
-        mix_ratio=0.0,  # a few steps on the seed set only, offline: no GSM8K capability mix
+        mix_dataset=str(files["mix"]) if files["mix"] else None,
+        mix_ratio=settings.mix_ratio if files["mix"] else 0.0,
     ))
     return f"hf/{out}"

@@ -30,6 +30,13 @@ def render_spec(spec: Spec) -> str:
     return _join(parts)
 
 
+def render_summary(spec: Spec) -> str:
+    """The spec in brief: header and preamble, style guidelines and a summary of every category,
+    without definitions or the categories' full rules. For putting a spec in context where the
+    whole of it does not fit (a small model's window, a CPU's budget); not the paper's baseline."""
+    return _join([_header(spec), _style_section(spec), _glance_section(spec)])
+
+
 def render_excerpt(spec: Spec, category_ids: list[str]) -> str:
     """spec(categories): shared parts + summaries + the given categories (``none`` adds none)."""
     from deliberate.spec.model import NONE_CATEGORY

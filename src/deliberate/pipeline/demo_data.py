@@ -1,0 +1,131 @@
+"""The demo's data: the shipped seed set as SFT rows and eval prompt files, public samples.
+
+Training rows are fitted to the demo's sequence length: a seed longer than ``max_length``
+tokens keeps its whole chain of thought and as many whole sentences of its answer as fit (at
+least the first), so the model learns to end its answer rather than seeing it cut mid-word, and
+no seed is left out (leaving out the long ones would leave mostly the short refusals).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from deliberate.pipeline.demo import DemoSettings
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def seed_examples() -> list[dict[str, Any]]:
+    """The shipped seed set: prompt (and an operator ``system`` turn where one applies), reasoning
+    citing default-spec rules and ending in a ``Response mode:`` line, answer, split, and the
+    deciding ``rule`` where one rule decides."""
+    text = (resources.files("deliberate") / "data" / "seed_examples.jsonl").read_text(encoding="utf-8")
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def seed_turns(seed: dict[str, Any]) -> list[dict[str, str]]:
+    """The conversation a seed's answer replies to: the operator's system turn, if the seed has
+    one, then the user's prompt."""
+    system = [{"role": "system", "content": seed["system"]}] if seed.get("system") else []
+    return [*system, {"role": "user", "content": seed["prompt"]}]
+
+
+def fit_seed(seed: dict[str, Any], tokenizer: Any, max_length: int) -> dict[str, Any]:
+    """The seed with its answer cut to whole sentences so the row fits ``max_length`` tokens
+    (always at least its first sentence: the trainer truncates what still does not fit)."""
+    if tokenizer is None:
+        return seed
+    fixed = len(tokenizer(seed.get("system", "") + seed["prompt"] + seed["reasoning"])["input_ids"])
+    budget = max_length - fixed - 24  # room for the chat template's markers
+    sentences = _SENTENCE_END.split(seed["answer"].strip())
+    kept: list[str] = []
+    for sentence in sentences:
+        if len(tokenizer(" ".join([*kept, sentence]))["input_ids"]) > budget:
+            break
+        kept.append(sentence)
+    return {**seed, "answer": " ".join(kept or sentences[:1])}
+
+
+def sft_rows(seeds: list[dict[str, Any]], tokenizer: Any, max_length: int) -> list[dict[str, Any]]:
+    """Chat rows (system?, user, assistant with ``reasoning_content``), fitted to ``max_length``."""
+    rows = []
+    for seed in seeds:
+        fitted = fit_seed(seed, tokenizer, max_length)
+        assistant = {"role": "assistant", "content": fitted["answer"], "reasoning_content": fitted["reasoning"]}
+        rows.append({"messages": [*seed_turns(fitted), assistant], "prompt_id": seed["id"]})
+    return rows
+
+
+def write_demo_data(out: Path, settings: DemoSettings, data_dir: Path | None,
+                    tokenizer: Any = None) -> dict[str, Path | None]:
+    """SFT file from the train split (fitted to ``settings.max_length`` when a ``tokenizer`` is
+    given); eval prompt files from the held-out split and the shared public data."""
+    from deliberate.records.jsonl import write_jsonl
+    from deliberate.records.prompt import PromptRecord
+    from deliberate.records.sources import subsample
+
+    seeds = seed_examples()
+    train = [s for s in seeds if s["split"] == "train"]
+    held_out = [s for s in seeds if s["split"] == "eval"]
+    data = out / "data"
+    data.mkdir(parents=True, exist_ok=True)
+    sft = data / "sft_train.jsonl"
+    rows = sft_rows(train, tokenizer, settings.max_length)
+    sft.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    prompts = [PromptRecord(id=s["id"], prompt=s["prompt"], category=s["category"],
+                            expected_mode=s["expected_mode"], source="seed",
+                            messages=seed_turns(s) if s.get("system") else None,
+                            metadata={"rule": s["rule"]} if s.get("rule") else {})
+               for s in held_out]
+    spec_eval = data / "spec_eval.jsonl"
+    write_jsonl(spec_eval, subsample(prompts, settings.seed_eval))
+    files: dict[str, Path | None] = {"sft": sft, "spec": spec_eval, "xstest": None, "strongreject": None,
+                                     "capability": None, "mix": None}
+    xstest = data_dir / "xstest" / "xstest_prompts.csv" if data_dir else None
+    if xstest is not None and xstest.exists():
+        files["xstest"] = _csv_sample(xstest, data / "xstest_safe.csv", settings.xstest,
+                                      keep=lambda row: row["label"] == "safe")
+    strongreject = data_dir / "strongreject" / "strongreject_dataset.csv" if data_dir else None
+    if strongreject is not None and strongreject.exists():
+        files["strongreject"] = _csv_sample(strongreject, data / "strongreject_sample.csv",
+                                            settings.strongreject)
+    gsm8k = data_dir / "capability" / "gsm8k" if data_dir else None
+    if gsm8k is not None and (gsm8k / "test.jsonl").exists() and settings.capability:
+        lines = (gsm8k / "test.jsonl").read_text(encoding="utf-8").splitlines()
+        picked = [lines[i * len(lines) // settings.capability] for i in range(settings.capability)]
+        files["capability"] = data / "gsm8k_sample.jsonl"
+        files["capability"].write_text("\n".join(picked) + "\n", encoding="utf-8")
+    if gsm8k is not None and (gsm8k / "train.jsonl").exists():
+        files["mix"] = gsm8k / "train.jsonl"  # read in place by the SFT mix, never copied
+    return files
+
+
+def _csv_sample(source: Path, target: Path, n: int, keep: Any = None) -> Path:
+    """``n`` rows spread evenly over ``source`` (so every XSTest type / StrongREJECT category
+    shows up), with its header; a public file is read in place and only the sample is written."""
+    import csv
+
+    with open(source, encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        fields = list(reader.fieldnames or [])
+        rows = [r for r in reader if keep is None or keep(r)]
+    picked = [rows[i * len(rows) // n] for i in range(min(n, len(rows)))]
+    with open(target, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(picked)
+    return target
+
+
+def find_data_dir(explicit: Path | None) -> Path | None:
+    """``--data-dir``, else ``$DELIBERATE_DATA_DIR``, else ``../shared/data`` from here or the repo."""
+    import os
+
+    candidates = [explicit, Path(os.environ["DELIBERATE_DATA_DIR"]) if os.environ.get("DELIBERATE_DATA_DIR") else None,
+                  Path.cwd().parent / "shared" / "data", Path(__file__).resolve().parents[3] / "shared" / "data"]
+    return next((c for c in candidates if c is not None and c.exists()), None)
