@@ -80,7 +80,7 @@ async def run_batch(backend: Any, requests: Iterable[ModelRequest], folder: str 
     try:
         state = await _prepare(backend, requests, Path(folder), options, cache,
                                max_requests, max_bytes)
-        client = backend._get_client()
+        client = backend.openai_client()
         for part in state.parts:
             await _submit(client, state, part)
         await _poll(client, state, poll_interval, deadline, description, options.progress)

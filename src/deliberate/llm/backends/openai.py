@@ -1,10 +1,12 @@
-"""Any OpenAI-compatible chat-completions server, through the official async client.
+"""Any OpenAI-compatible chat-completions server: OpenAI, vLLM, SGLang, Ollama, llama.cpp.
 
-Works with OpenAI, vLLM, SGLang, Ollama, llama.cpp server and hosted APIs. The client's own
-retries are off: the batch runner retries with backoff that honours ``Retry-After``, and counts
-every attempt. Each call has a deadline for the whole request (``deadline.within``: the
-client's own time-outs are per read, so a trickling server would never time out), and
-failures are named by what happened (:mod:`~deliberate.llm.backends.openai_errors`).
+Chat completions go as plain JSON over aiohttp (:mod:`~deliberate.llm.backends.http`: the
+openai package takes over a second to import, and its typed layer costs CPU per request); the
+Batch API uses the official client (:meth:`OpenAIBackend.openai_client`). There are no
+retries in the client: the batch runner retries with backoff that honours ``Retry-After``, and
+counts every attempt. Each call has a deadline for the whole request (``deadline.within``, so
+a trickling server times out like a silent one), and failures are named by what happened
+(:mod:`~deliberate.llm.backends.openai_errors`).
 
 Several base URLs (replicas serving one model) share the load: each request goes to the one
 with the fewest in flight, and one that keeps failing is set aside for a while
@@ -20,6 +22,7 @@ from typing import Any
 
 from deliberate.errors import DeliberateError
 from deliberate.llm.backends.endpoints import Endpoint, EndpointPool
+from deliberate.llm.backends.http import HTTPStatusError, JsonClient
 from deliberate.llm.backends.openai_errors import (
     Where,
     connection_error,
@@ -66,14 +69,20 @@ class OpenAIBackend:
         self.pool = EndpointPool(urls or [None])  # type: ignore[list-item]
         for endpoint in self.pool.endpoints:
             where = Where(normalise_endpoint(endpoint.url), self.ref, api_key_env, [self._api_key])
-            endpoint.state.update(where=where, client=None)
+            endpoint.state.update(where=where, http=None, client=None)
         self.endpoint = ", ".join(e.state["where"].endpoint for e in self.pool.endpoints)
         self.default_concurrency = CONCURRENCY_PER_ENDPOINT * len(self.pool.endpoints)
         self.timeout = timeout
         self.extra_body = extra_body or {}
 
-    def _get_client(self, endpoint: Endpoint | None = None) -> Any:
-        """Create the client inside the running event loop (aiohttp sessions are loop-bound)."""
+    def _http(self, endpoint: Endpoint) -> JsonClient:
+        """The endpoint's JSON client (its aiohttp session is made in the running loop)."""
+        if endpoint.state["http"] is None:
+            endpoint.state["http"] = JsonClient(endpoint.url, self._api_key)  # type: ignore[arg-type]
+        return endpoint.state["http"]
+
+    def openai_client(self, endpoint: Endpoint | None = None) -> Any:
+        """The official async client for ``endpoint`` (the first): the Batch API uses it."""
         endpoint = endpoint or self.pool.endpoints[0]
         if endpoint.state["client"] is None:
             from openai import AsyncOpenAI
@@ -113,7 +122,7 @@ class OpenAIBackend:
     async def _served_root(self, endpoint: Endpoint) -> str | None:
         """The ``root`` of our model on ``GET /models``; None if the server has no such listing."""
         try:
-            listing = await within(self._get_client(endpoint).get("/models", cast_to=object),
+            listing = await within(self._http(endpoint).get("/models"),
                                    min(self.timeout, IDENTITY_TIMEOUT))
         except Exception:  # noqa: BLE001 - no listing (or no server): identify by endpoint alone
             return None
@@ -136,36 +145,27 @@ class OpenAIBackend:
         return chat_body(self.model, request, self.extra_body)
 
     async def _call(self, endpoint: Endpoint, body: dict[str, Any]) -> ModelResponse:
-        import openai
+        """POST /chat/completions to ``endpoint`` within the deadline; errors in one line."""
+        import aiohttp
 
         where: Where = endpoint.state["where"]
         try:
-            completion = await within(self._create(endpoint, body), self.timeout)
-        except openai.APIStatusError as exc:
+            completion = await within(self._http(endpoint).post("/chat/completions", body),
+                                      self.timeout)
+        except HTTPStatusError as exc:
             raise status_error(exc, where) from None
-        except (openai.APIConnectionError, asyncio.TimeoutError) as exc:
+        except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
             raise connection_error(exc, where, self.timeout) from None
-        except (openai.APIResponseValidationError, ValueError) as exc:
+        except ValueError as exc:
             raise unparsable(where, f"malformed JSON ({one_line(str(exc))})") from None
         return to_response(completion, self.ref, lambda what: unparsable(where, what))
 
-    async def _create(self, endpoint: Endpoint, body: dict[str, Any]) -> Any:
-        """POST /chat/completions through the client's generic request method.
-
-        ``chat.completions.create`` converts its typed arguments and builds typed response
-        models, about a millisecond of CPU per request, which capped throughput at high
-        concurrency on small machines. Our body is plain JSON already, and we read the reply
-        as plain JSON (``cast_to=object``); errors, time-outs and status handling stay the
-        client's.
-        """
-        return await self._get_client(endpoint).post("/chat/completions", body=body,
-                                                     cast_to=object)
-
     async def aclose(self) -> None:
         for endpoint in self.pool.endpoints:
-            if endpoint.state["client"] is not None:
-                await endpoint.state["client"].close()
-                endpoint.state["client"] = None
+            for name in ("http", "client"):
+                if endpoint.state[name] is not None:
+                    await endpoint.state[name].close()
+                    endpoint.state[name] = None
 
 
 def chat_body(model: str, request: ModelRequest, extra_body: dict[str, Any] | None = None,
