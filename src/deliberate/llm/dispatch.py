@@ -6,9 +6,11 @@ while one of them is pending; later ones find the cached reply. Look-ups are bat
 request submitted before the event loop next runs goes to SQLite in one ``get_many`` per 256
 keys. Misses wait in a FIFO queue for ``concurrency`` workers, each sending one batch at a time
 through :func:`~deliberate.llm.attempt.attempt_batch` (retries, deadlines, budget). Successes
-are buffered in a :class:`~deliberate.llm.cache.CacheWriter`; :meth:`flush` commits them, and
-the streaming runner flushes before it hands out a result, so a result is cached before anyone
-sees it. Requests failing for one stage-wide reason stop the run with :class:`StageAborted`
+are buffered in a :class:`~deliberate.llm.cache.CacheWriter` and committed together once the
+event loop has handled every reply that arrived with them (a group commit: one transaction for
+all the replies of one turn of the loop, at most 256), so a killed run loses no more answers
+than it had in flight; the streaming runner also flushes before it hands out a result, so a
+result is cached before anyone sees it. Requests failing for one stage-wide reason stop the run with :class:`StageAborted`
 (:mod:`deliberate.llm.failfast`): every pending future then raises it.
 """
 
@@ -60,6 +62,7 @@ class Dispatcher:
         self._watch = FailFast(self.concurrency)
         self._workers: list[asyncio.Task[None]] = []
         self.failure: BaseException | None = None
+        self._flush_pending = False
 
     async def start(self) -> None:
         """Learn the cache identity and start the workers."""
@@ -148,6 +151,7 @@ class Dispatcher:
                                  attempts=outcome.attempts)
             if response is not None:
                 self.writer.add(key, response)
+                self._flush_soon()
             self._resolve(result)
             self._watch.record(result.ok, outcome.cause, outcome.error)
 
@@ -162,8 +166,15 @@ class Dispatcher:
             if worker is not current:
                 worker.cancel()
 
+    def _flush_soon(self) -> None:
+        """Commit after the replies this turn of the event loop is handling (once)."""
+        if not self._flush_pending:
+            self._flush_pending = True
+            asyncio.get_running_loop().call_soon(self.flush)
+
     def flush(self) -> None:
         """Commit the buffered cache writes."""
+        self._flush_pending = False
         self.writer.flush()
 
     async def close(self) -> None:

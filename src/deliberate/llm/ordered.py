@@ -39,12 +39,13 @@ async def in_order(
     window: int,
     before_yield: Callable[[], None] | None = None,
     stats: WindowStats | None = None,
-) -> AsyncIterator[tuple[T, R]]:
-    """Yield ``(item, await start(item))`` in the order of ``items``, ``window`` at a time.
+) -> AsyncIterator[list[tuple[T, R]]]:
+    """Yield ``(item, await start(item))`` in the order of ``items``, ``window`` at a time, in
+    runs: each list holds the results that were ready, in order, when it was made.
 
-    ``before_yield`` runs before each run of ready results is handed out (the runner commits
-    its cache writes there). A job's exception is raised when its turn comes; the jobs still
-    running are cancelled when the caller stops (or an exception ends the iteration).
+    ``before_yield`` runs before each run is handed out (the runner commits its cache writes
+    there). A job's exception is raised when its turn comes (after the run before it); the
+    jobs still running are cancelled when the caller stops or an exception ends the iteration.
     """
     if window < 1:
         raise ValueError(f"window must be at least 1, got {window}")
@@ -65,19 +66,27 @@ async def in_order(
             if measure:
                 done = sum(future.done() for _, future in entries)
                 stats.max_buffered = max(stats.max_buffered, done)
-            ready = 0
-            while ready < len(entries) and entries[ready][1].done():
-                ready += 1
             if before_yield is not None:
                 before_yield()
-            for _ in range(ready):
-                item, future = entries[0]
-                result = future.result()
-                entries.popleft()
-                stats.yielded += 1
-                yield item, result
+            run = _ready_run(entries)
+            stats.yielded += len(run)
+            if run:
+                yield run
+            if entries and entries[0][1].done():
+                entries[0][1].result()  # its exception, now that the run before it is out
     finally:
         await _cancel([future for _, future in entries])
+
+
+def _ready_run(entries: deque[tuple[T, asyncio.Future[R]]]) -> list[tuple[T, R]]:
+    """Take the finished results at the head, up to the first that failed."""
+    run = []
+    while entries and entries[0][1].done():
+        future = entries[0][1]
+        if future.cancelled() or future.exception() is not None:
+            break
+        run.append((entries.popleft()[0], future.result()))
+    return run
 
 
 def _admit(source: Iterable[T], free: int, start: Callable[[T], Awaitable[R]],

@@ -26,6 +26,7 @@ the synchronous :func:`iter_results`.
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -76,26 +77,36 @@ class RequestStream:
         progress = RunProgress(description, total=total, enabled=self.options.progress)
         self.dispatcher = Dispatcher(backend, self.options, cache=cache, on_result=on_result,
                                      progress=progress, send=send)
-        self._iterator: AsyncIterator[ModelResult] | None = None
+        self._iterator: AsyncIterator[list[Any]] | None = None
 
     @property
     def usage(self) -> UsageReport:
         return UsageReport(models={self.backend.ref: self.dispatcher.usage})
 
     def __aiter__(self) -> AsyncIterator[ModelResult]:
+        return self._each()
+
+    async def _each(self) -> AsyncIterator[ModelResult]:
+        runs = self.runs()
+        async for run in runs:
+            for result in run:
+                yield result
+
+    def runs(self) -> AsyncIterator[list[Any]]:
+        """The results in runs: each list is what was ready, in order (fewer loop turns)."""
         if self._iterator is None:
             self._iterator = self._run()
         return self._iterator
 
-    async def _run(self) -> AsyncIterator[ModelResult]:
+    async def _run(self) -> AsyncIterator[list[Any]]:
         dispatcher = self.dispatcher
         try:
             await dispatcher.start()
             ordered = in_order(self.requests, self._start, window=self.window,
                                before_yield=dispatcher.flush, stats=self.stats)
             try:
-                async for request, result in ordered:
-                    yield self._output(request, result)
+                async for run in ordered:
+                    yield [self._output(request, result) for request, result in run]
             finally:
                 await ordered.aclose()
         finally:
@@ -135,7 +146,8 @@ class ResultIterator:
         self.stream = stream
         self._cache = cache
         self._loop = asyncio.new_event_loop()
-        self._results = stream.__aiter__()
+        self._runs = stream.runs()
+        self._ready: deque[Any] = deque()
         self._closed = False
 
     @property
@@ -146,10 +158,15 @@ class ResultIterator:
         return self
 
     def __next__(self) -> ModelResult:
-        if self._closed:
-            raise StopIteration
+        while not self._ready:
+            if self._closed:
+                raise StopIteration
+            self._ready.extend(self._next_run())
+        return self._ready.popleft()
+
+    def _next_run(self) -> list[Any]:
         try:
-            return self._loop.run_until_complete(self._results.__anext__())
+            return self._loop.run_until_complete(self._runs.__anext__())
         except StopAsyncIteration:
             self.close()
             raise StopIteration from None

@@ -5,15 +5,18 @@ small machine, before the first request could leave) and sends through httpx on 
 aiohttp. Chat completions need neither: a JSON body out, a JSON body back. This client does
 that on one pooled aiohttp session, with no limit of its own on connections (the runner
 bounds concurrency) and no time-out of its own (the caller's deadline covers the whole
-request). Errors keep the shapes :mod:`~deliberate.llm.backends.openai_errors` reads: an HTTP
-error status is an :class:`HTTPStatusError` (``status_code``, ``body``, ``response.headers``
-as the openai client's), a failed connection is aiohttp's own exception, with its cause.
-The Batch API (files, batches) still goes through the openai client, imported only there.
+request); proxies come from the environment (``$HTTPS_PROXY``, ``$NO_PROXY``), as for the
+openai client. Errors keep the shapes :mod:`~deliberate.llm.backends.openai_errors` reads: an
+HTTP error status is an :class:`HTTPStatusError` (``status_code``, ``body``,
+``response.headers`` as the openai client's), a failed connection is aiohttp's own exception,
+with its cause. The Batch API (files, batches) still goes through the openai client, imported
+only there.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from types import SimpleNamespace
 from typing import Any
 
@@ -39,6 +42,7 @@ class JsonClient:
         self._headers = {"Authorization": f"Bearer {api_key}", "Accept": "application/json",
                          "User-Agent": "deliberate"}
         self._session: Any = None
+        self._proxy = env_proxy(self.base_url)
 
     def _get_session(self) -> Any:
         if self._session is None:
@@ -60,7 +64,7 @@ class JsonClient:
         body that is not JSON, aiohttp's errors for a failed connection."""
         headers = {"Content-Type": "application/json"} if data is not None else None
         async with self._get_session().request(method, self.base_url + path, data=data,
-                                               headers=headers) as reply:
+                                               headers=headers, proxy=self._proxy) as reply:
             raw = await reply.read()
             status, reply_headers = reply.status, reply.headers
         if status >= 400:
@@ -78,3 +82,20 @@ class JsonClient:
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+
+def env_proxy(url: str) -> str | None:
+    """The proxy ``$HTTPS_PROXY``/``$HTTP_PROXY`` name for ``url``, unless ``$NO_PROXY`` exempts it.
+
+    Looked up once per client (aiohttp's ``trust_env`` would look it up, and read ``~/.netrc``,
+    in a thread for every request).
+    """
+    if not any(name.lower().endswith("_proxy") for name in os.environ):
+        return None
+    import urllib.request
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if urllib.request.proxy_bypass(parts.hostname or ""):
+        return None
+    return urllib.request.getproxies().get(parts.scheme)
