@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from backend_throughput import loopback_server  # noqa: E402
+from backend_throughput import loopback_server
 
 
 def requests(n: int):

@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from support.loopback import LoopbackServer  # noqa: E402
+from support.loopback import LoopbackServer
 
 
 def first_request_seconds(server: LoopbackServer, arrivals: list[float],

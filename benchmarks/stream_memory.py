@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from backend_throughput import loopback_server  # noqa: E402
+from backend_throughput import loopback_server
 
 
 def child(n: int, base_url: str, concurrency: int, folder: str, as_list: bool) -> None:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import threading
 
 import pytest
 from support.loopback import LoopbackServer
+from support.scripted import identity_of
 
 from deliberate.errors import DeliberateError
 from deliberate.llm import BackendOptions, ModelRequest, StageAborted, get_backend, iter_results
@@ -21,8 +21,8 @@ def _requests(n):
 
 
 def _options(urls, tmp_path, **kw):
-    base = dict(base_url=urls, cache=tmp_path / "c.sqlite", progress=False, backoff_base=0.01,
-                max_attempts=4)
+    base = {"base_url": urls, "cache": tmp_path / "c.sqlite", "progress": False,
+            "backoff_base": 0.01, "max_attempts": 4}
     return BackendOptions(**{**base, **kw})
 
 
@@ -127,15 +127,7 @@ def test_the_stage_stops_only_when_every_endpoint_is_down(tmp_path):
 
 
 def _identity(urls):
-    backend = get_backend("openai/m", BackendOptions(base_url=urls))
-
-    async def ask():
-        try:
-            return await backend.cache_identity()
-        finally:
-            await backend.aclose()
-
-    return asyncio.run(ask())
+    return identity_of(get_backend("openai/m", BackendOptions(base_url=urls)))
 
 
 def test_identity_is_the_common_root_or_the_set_of_endpoints():

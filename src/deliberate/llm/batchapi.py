@@ -35,7 +35,6 @@ from deliberate.errors import DeliberateError
 from deliberate.llm.batchfile import (
     OPENAI_MAX_BYTES,
     OPENAI_MAX_REQUESTS,
-    BatchImport,
     export_batch,
     import_batch,
 )
@@ -129,7 +128,7 @@ async def _prepare(backend: Any, requests: Iterable[ModelRequest], folder: Path,
 async def _submit(client: Any, state: _State, part: dict[str, Any]) -> None:
     """Upload the part and create its batch, each only if not done before."""
     if part.get("input_file_id") is None:
-        with open(state.path.parent / part["file"], "rb") as handle:
+        with open(state.path.parent / part["file"], "rb") as handle:  # noqa: ASYNC230
             uploaded = await _api(lambda: client.files.create(
                 file=(part["file"], handle), purpose="batch"), "upload", tries=1)
         part["input_file_id"] = uploaded.id
@@ -208,9 +207,10 @@ async def _collect(client: Any, state: _State, part: dict[str, Any],
 
 
 async def _download(client: Any, file_id: str, target: Path) -> None:
+    """Stream a file's content to ``target`` (blocking writes: a few per batch, not a request)."""
     partial = target.with_suffix(".part")
     async with client.files.with_streaming_response.content(file_id) as response:
-        with open(partial, "wb") as handle:
+        with open(partial, "wb") as handle:  # noqa: ASYNC230
             async for chunk in response.iter_bytes():
                 handle.write(chunk)
     os.replace(partial, target)

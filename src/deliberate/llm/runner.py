@@ -24,8 +24,10 @@ from dataclasses import dataclass
 from deliberate.llm.attempt import retry_delay as _delay  # noqa: F401 - the name tests import
 from deliberate.llm.backend import Backend
 from deliberate.llm.cache import ResponseCache
-from deliberate.llm.dispatch import ResultCallback
-from deliberate.llm.dispatch import cache_identity as cache_identity
+from deliberate.llm.dispatch import (
+    ResultCallback,
+    cache_identity,  # noqa: F401 - its home before dispatch.py
+)
 from deliberate.llm.options import BackendOptions
 from deliberate.llm.stream import RequestStream, default_window, open_backend
 from deliberate.llm.types import ModelRequest, ModelResult
