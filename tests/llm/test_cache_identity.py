@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import socket
 
 from support.loopback import LoopbackServer
+from support.scripted import identity_of
 
 from deliberate.llm import BackendOptions, ModelRequest, generate, get_backend
 from deliberate.llm.backends.openai_errors import normalise_endpoint
@@ -23,13 +23,7 @@ def _run(server, cache, **kw):
 
 
 def _identity(backend):
-    async def ask():
-        try:
-            return await backend.cache_identity()
-        finally:
-            await backend.aclose()
-
-    return asyncio.run(ask())
+    return identity_of(backend)
 
 
 def test_two_servers_with_one_model_name_do_not_share_answers(tmp_path):

@@ -18,3 +18,13 @@ def test_rate_is_over_the_whole_run_when_a_batch_lands_at_once(monkeypatch):
     task = bar._progress.tasks[0]
     assert task.completed == 32
     assert task.fields["rate"] == "3.20/s"  # 32 in 10 s, not rich's burst speed
+
+
+def test_without_a_total_it_counts_and_starts_with_the_first_sent_request():
+    bar = RunProgress("stream", total=None)
+    bar.advance(3, cached=True)  # cache hits alone show no bar
+    assert bar._progress is None and bar.completed == 3
+    bar.advance(failed=True)
+    task = bar._progress.tasks[0]
+    assert task.total is None and task.completed == 4 and task.fields["failed"] == 1
+    bar.close()

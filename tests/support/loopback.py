@@ -36,6 +36,11 @@ from typing import IO, TYPE_CHECKING, Any
 
 from aiohttp import web
 
+try:
+    from support.batches import BatchEndpoints
+except ImportError:  # run as a script: tests/support is the script's own folder
+    from batches import BatchEndpoints  # type: ignore[no-redef]
+
 if TYPE_CHECKING:
     from typing_extensions import Self
 
@@ -207,12 +212,20 @@ class LoopbackServer:
         port: TCP port; 0 picks a free one.
         log_path: if set, one JSON line ``{"model", "messages"}`` is appended (and flushed) per
             received request, so a test can count requests across server processes.
+        batch_delay: seconds a batch stays ``in_progress`` on the Batch API (``/v1/files``,
+            ``/v1/batches``, see :mod:`support.batches`) before it is answered; its lines
+            are answered like chat requests, failing those ``fail_permanently`` picks (400) and
+            those ``faults`` draws a fault for (500).
+        keep_requests: False keeps no request bodies (``requests`` stays empty): for
+            benchmarks sending millions of requests.
 
     Attributes (safe to read from any thread):
         requests: every received JSON request body, in arrival order.
         received: number of HTTP requests to ``/v1/chat/completions``.
         model_listings: number of ``GET /v1/models`` requests.
         served: number of successful 200 chat-completion JSON replies.
+        batch: the Batch API's state: ``batch.uploads``, ``batch.created`` (batches
+            submitted), ``batch.polls``, ``batch.batches``.
         faults_injected: how many faults of each kind were injected (permanent 400s count
             under ``"400"``).
     """
@@ -228,6 +241,8 @@ class LoopbackServer:
         root: str | None = None,
         port: int = 0,
         log_path: str | Path | None = None,
+        batch_delay: float = 0.0,
+        keep_requests: bool = True,
     ) -> None:
         self.responder: Responder = responder or echo_responder
         self.latency = latency
@@ -236,6 +251,8 @@ class LoopbackServer:
         self.root = root
         self.port = port
         self.log_path = Path(log_path) if log_path is not None else None
+        self.keep_requests = keep_requests
+        self.batch = BatchEndpoints(self._batch_answer, batch_delay)
 
         self.requests: list[dict[str, Any]] = []
         self.received = 0
@@ -322,9 +339,10 @@ class LoopbackServer:
             self._log_file = None
 
     async def _setup(self) -> None:
-        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app = web.Application(client_max_size=256 * 1024 * 1024)
         app.router.add_post("/v1/chat/completions", self._handle_chat)
         app.router.add_get("/v1/models", self._handle_models)
+        self.batch.add_routes(app)
         # access_log=None: no per-request logging work. handler_cancellation: a client that
         # gives up (timeout fault) cancels its handler instead of leaving it sleeping, and a
         # short shutdown_timeout keeps stop() fast. aiohttp itself puts no cap on concurrent
@@ -361,7 +379,8 @@ class LoopbackServer:
             self.received += 1
             if not isinstance(body, dict):
                 return None
-            self.requests.append(body)
+            if self.keep_requests:
+                self.requests.append(body)
             model = body.get("model")
             if isinstance(model, str) and model not in self._models:
                 self._models.append(model)
@@ -376,6 +395,22 @@ class LoopbackServer:
             if self._rng.random() < self.faults.rate:
                 return self._rng.choice(list(self.faults.kinds))
             return None
+
+    def _batch_answer(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """One line of a batch: (status, reply JSON), with the server's failures and faults."""
+        if self.fail_permanently is not None and self.fail_permanently(body):
+            self._count_fault("400")
+            return 400, _error_body("bad request", "invalid_request_error")
+        with self._lock:
+            fault = self.faults is not None and self._rng.random() < self.faults.rate
+        if fault:
+            self._count_fault("batch")
+            return 500, _error_body("internal server error (injected fault)", "server_error")
+        result = self.responder(body)
+        reply = result if isinstance(result, Reply) else Reply(content=str(result))
+        with self._lock:
+            self.served += 1
+        return 200, self._completion(body, reply)
 
     def _count_fault(self, kind: str) -> None:
         with self._lock:
@@ -554,6 +589,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--root", default=None, help="weights path reported on GET /v1/models")
     parser.add_argument("--models", default="", help="comma-separated names GET /v1/models lists")
     parser.add_argument("--log", type=Path, default=None, help="append one JSON line per request")
+    parser.add_argument("--batch-delay", type=float, default=0.0,
+                        help="seconds a Batch API batch runs before it is answered")
     args = parser.parse_args(argv)
 
     faults = None
@@ -574,7 +611,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGINT, on_signal)
     with LoopbackServer(
         latency=args.latency, faults=faults, root=args.root, port=args.port, log_path=args.log,
-        models=[m for m in args.models.split(",") if m],
+        models=[m for m in args.models.split(",") if m], batch_delay=args.batch_delay,
+        keep_requests=False,
     ) as srv:
         print(f"READY {srv.base_url}", flush=True)
         while not stop.wait(0.5):

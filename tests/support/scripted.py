@@ -76,3 +76,15 @@ def last_user(request: ModelRequest) -> str:
 
 def system_text(request: ModelRequest) -> str:
     return "\n".join(m.content for m in request.messages if m.role == "system")
+
+
+def identity_of(backend: object) -> str:
+    """``await backend.cache_identity()`` in a loop of its own, closing the backend after."""
+
+    async def ask() -> str:
+        try:
+            return await backend.cache_identity()  # type: ignore[attr-defined]
+        finally:
+            await backend.aclose()  # type: ignore[attr-defined]
+
+    return asyncio.run(ask())

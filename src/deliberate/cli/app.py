@@ -12,27 +12,45 @@ API key, an unknown model, no server; one line naming the cause, endpoint and mo
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import click
 
 from deliberate import __version__
-from deliberate.cli import chat, data, demo, evals, pipeline, report, spec, train
 from deliberate.errors import DeliberateError
 
+COMMANDS = {
+    "sample": "sample:sample", "label": "data:label", "generate": "data:generate",
+    "judge": "data:judge", "judge-validate": "data:judge_validate", "filter": "data:filter_command",
+    "sft": "train:sft", "rl": "train:rl",
+    "eval": "evals:eval_command", "grade": "evals:grade_group", "jailbreak": "evals:jailbreak_group",
+    "run": "pipeline:run", "init": "pipeline:init", "chat": "chat:chat", "demo": "demo:demo",
+    "report": "report:report", "spec": "spec:spec_group",
+}
+"""Each command and where it is defined (``deliberate.cli.<module>:<name>``): a command's module
+is imported only when that command runs (or ``--help`` lists them all), so ``deliberate sample``
+does not pay for the training, evaluation and report commands' imports."""
 
-@click.group("deliberate", no_args_is_help=True,
+
+class LazyGroup(click.Group):
+    """A group whose commands are imported on first use, from :data:`COMMANDS`."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *COMMANDS})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in COMMANDS and name not in self.commands:
+            module, attr = COMMANDS[name].split(":")
+            self.add_command(getattr(importlib.import_module(f"deliberate.cli.{module}"), attr), name)
+        return super().get_command(ctx, name)
+
+
+@click.group("deliberate", cls=LazyGroup, no_args_is_help=True,
              context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, "--version", prog_name="deliberate", message="%(prog)s %(version)s")
 def cli() -> None:
     """Deliberative alignment: teach a reasoning model to recall and apply your safety spec."""
-
-
-for command in (data.sample, data.label, data.generate, data.judge, data.judge_validate,
-                data.filter_command,
-                train.sft, train.rl, evals.eval_command, evals.grade_group, evals.jailbreak_group, pipeline.run,
-                pipeline.init, chat.chat, demo.demo, report.report, spec.spec_group):
-    cli.add_command(command)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,5 +1,5 @@
-"""The data stages: ``sample``, ``label``, ``generate``, ``judge``, ``filter``; and
-``judge-validate``, the judge's agreement with labelled verdicts.
+"""The data stages ``label``, ``generate``, ``judge`` and ``filter`` (``sample``: :mod:`.sample`);
+and ``judge-validate``, the judge's agreement with labelled verdicts.
 
 Each command reads its inputs, builds the stage's config from its flags (and ``--config``), and
 calls the stage's ``run_<stage>`` function; nothing here decides anything about the data.
@@ -16,27 +16,11 @@ from deliberate.cli import common
 from deliberate.cli.options import GroupedCommand, config_options
 from deliberate.generate.cot import GenerateConfig
 from deliberate.generate.label import LabelConfig
-from deliberate.generate.sample import SampleConfig
 from deliberate.judge.filter import FilterConfig
 from deliberate.judge.judge import JudgeConfig
 from deliberate.judge.validate import ValidateConfig
 
 PATH = click.Path(path_type=Path)
-
-
-@click.command("sample", cls=GroupedCommand)
-@click.option("--model", "-m", required=True, help="Model ref: openai/..., hf/..., vllm/...")
-@click.option("--prompts", "-p", type=PATH, required=True, help="Prompt file (JSONL/CSV/Parquet).")
-@common.stage_options(SampleConfig, "Output JSONL of responses.", inputs=["prompts"], spec=False)
-def sample(model: str, prompts: Path, out: Path, config_file: Path | None, **kwargs: Any) -> None:
-    """Sample responses from a model (cached, concurrent, resumable)."""
-    from deliberate.generate.sample import run_sample
-    from deliberate.records import load_prompts
-
-    config, options = common.stage_setup(kwargs, config_file, SampleConfig)
-    common.finish_stage("sample", out, run_sample(config, load_prompts(prompts), model=model,
-                                                  options=options),
-                        max_failure_rate=kwargs.get("max_failure_rate"))
 
 
 @click.command("label", cls=GroupedCommand)

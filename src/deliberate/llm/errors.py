@@ -13,13 +13,15 @@ class TransientError(Exception):
 
     ``cause`` is set when the failure is about the endpoint rather than the request (connection
     refused, DNS, time-outs): a few requests in a row failing with one cause stop the stage.
+    ``status`` is the HTTP status, where there was one.
     """
 
     def __init__(self, reason: str, retry_after: float | None = None, *,
-                 cause: str | None = None) -> None:
+                 cause: str | None = None, status: int | None = None) -> None:
         super().__init__(reason)
         self.retry_after = retry_after
         self.cause = cause
+        self.status = status
 
 
 class PermanentError(Exception):

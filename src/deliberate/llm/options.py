@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from deliberate.errors import DeliberateError
 
@@ -21,13 +21,22 @@ def _env_int(name: str) -> int | None:
         raise DeliberateError(f"${name}: expected a whole number, got {value!r}") from None
 
 
+def endpoint_urls(value: str | list[str] | None) -> list[str]:
+    """``"http://a/v1, http://b/v1"`` or a list -> ``["http://a/v1", "http://b/v1"]``."""
+    items = value.split(",") if isinstance(value, str) else list(value or [])
+    return [item.strip() for item in items if item and item.strip()]
+
+
 class BackendOptions(BaseModel):
     """Connection and throughput settings (CLI flags, the pipeline's ``backend:``, or env vars)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    base_url: str | None = Field(
-        default=None, description="OpenAI-compatible server URL (else $OPENAI_BASE_URL).",
+    base_url: str | list[str] | None = Field(
+        default=None,
+        description="OpenAI-compatible server URL (else $OPENAI_BASE_URL); several, "
+                    "comma-separated, for replicas of one model: each request goes to the one "
+                    "with the fewest in flight.",
         json_schema_extra={"env": "OPENAI_BASE_URL"})
     api_key_env: str = Field(default="OPENAI_API_KEY", description="Env var holding the API key.")
     concurrency: int | None = Field(
@@ -64,3 +73,12 @@ class BackendOptions(BaseModel):
         default=None, description="OpenAI-compatible servers: the request field that caps reasoning "
         "tokens, sent with --reasoning-budget (vLLM: thinking_token_budget, with a reasoning "
         "parser or --reasoning-config); without it a budget is refused for servers.")
+
+    @field_validator("base_url", mode="before")
+    @classmethod
+    def _one_or_several(cls, value: Any) -> Any:
+        """One URL stays a string; several (a list, or comma-separated) become a list."""
+        if isinstance(value, (str, list)):
+            urls = endpoint_urls(value)
+            return None if not urls else urls[0] if len(urls) == 1 else urls
+        return value

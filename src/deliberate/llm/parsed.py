@@ -2,24 +2,28 @@
 
 Labels, judge verdicts and grader rubrics are JSON (or rubric text) parsed from the model's own
 reply. A reply that fails to parse is never silently scored: the request is sent again as a new
-sample (a different cache key) up to ``attempts`` times, then reported as a failure with the
-parser's reason.
+sample (a different cache key: sample index ``+ RETRY_STRIDE x attempt``) up to ``attempts``
+times, then reported as a failure with the parser's reason. A transport failure (the request
+failed for good after its retries) is final and not re-asked.
+
+Re-asks are interleaved, not a second pass: a request keeps its place in the streaming
+runner's window while its re-asks run, and its :class:`Parsed` is yielded in input order once
+it parsed or ran out of attempts. So :class:`ParsedStream` holds a bounded window like the
+plain stream, and :func:`generate_parsed` (the list form) gives the same results as before.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Generic, NamedTuple, TypeVar
 
-from deliberate.llm import (
-    BackendOptions,
-    ModelRequest,
-    ModelResponse,
-    UsageReport,
-    generate,
-    get_backend,
-)
+from deliberate.llm.backend import Backend
+from deliberate.llm.options import BackendOptions
+from deliberate.llm.stream import RequestStream, ResultIterator, default_window, open_backend
+from deliberate.llm.types import ModelRequest, ModelResponse
+from deliberate.llm.usage import UsageReport
 
 T = TypeVar("T")
 RETRY_STRIDE = 1000
@@ -37,6 +41,52 @@ class ParsedRun(NamedTuple):
     usage: UsageReport
 
 
+class ParsedStream(RequestStream):
+    """:class:`RequestStream` yielding one :class:`Parsed` per request, re-asking as needed."""
+
+    def __init__(self, backend: Backend, requests: Iterable[ModelRequest],
+                 parse: Callable[[ModelResponse], Any] | Sequence[Callable[[ModelResponse], Any]],
+                 options: BackendOptions | None = None, *, attempts: int = 3, **kwargs: Any) -> None:
+        super().__init__(backend, requests, options, **kwargs)
+        # one parser for all, or one per request: requests start in input order, so do parsers
+        self._parsers = iter(parse) if not callable(parse) else None
+        self.parse = parse
+        self.attempts = attempts
+
+    def _start(self, request: ModelRequest) -> asyncio.Future[Parsed[Any]]:
+        parse = next(self._parsers) if self._parsers is not None else self.parse
+        return asyncio.ensure_future(self._ask(request, parse))
+
+    def _output(self, request: ModelRequest, result: Any) -> Any:
+        return result
+
+    async def _ask(self, request: ModelRequest, parse: Callable[[ModelResponse], Any]) -> Parsed[Any]:
+        parsed: Parsed[Any] = Parsed(None, None, "not run")
+        for attempt in range(self.attempts):
+            result = await self.dispatcher.submit(_retry_request(request, attempt))
+            if result.response is None:
+                return Parsed(None, None, result.error)  # transport failure: final
+            try:
+                return Parsed(parse(result.response), result.response, None)
+            except ValueError as exc:
+                if attempt + 1 < self.attempts:
+                    self.dispatcher.progress.grow()
+                parsed = Parsed(None, result.response,
+                                f"unparsable reply: {exc} (after {attempt + 1} attempts)")
+        return parsed
+
+
+def iter_parsed(requests: Iterable[ModelRequest], model: str | Backend,
+                parse: Callable[[ModelResponse], T], options: BackendOptions | None = None,
+                *, attempts: int = 3, **kwargs: Any) -> ResultIterator:
+    """Synchronous :class:`ParsedStream`: one :class:`Parsed` per request, in input order."""
+    options = options or BackendOptions()
+    backend, cache = open_backend(model, options)
+    stream = ParsedStream(backend, requests, parse, options, attempts=attempts, cache=cache,
+                          **kwargs)
+    return ResultIterator(stream, cache)
+
+
 def generate_parsed(
     requests: Sequence[ModelRequest],
     model: str | Any,
@@ -49,37 +99,25 @@ def generate_parsed(
     """Run requests; ``parse`` raises ``ValueError`` on a bad reply, which triggers a re-ask.
 
     ``parse`` is one parser for every request, or one per request (requests of different kinds
-    still go out as one batch).
+    still go out together). One backend serves every round: a re-ask never reloads local weights.
     """
-    parsers = [parse] * len(requests) if callable(parse) else list(parse)
-    if len(parsers) != len(requests):
-        raise ValueError(f"{len(parsers)} parsers for {len(requests)} requests")
-    # One backend for every round: re-asking a local model must not load its weights again.
-    backend = get_backend(model, options) if isinstance(model, str) else model
-    results: list[Parsed[Any] | None] = [None] * len(requests)
-    pending = list(range(len(requests)))
-    usage = UsageReport()
-    last_error: dict[int, str] = {}
-    for attempt in range(attempts):
-        if not pending:
-            break
-        batch = [_retry_request(requests[i], attempt) for i in pending]
-        label = description if attempt == 0 else f"{description} (re-ask {attempt})"
-        output = generate(batch, backend, options, description=label)
-        usage = usage.merge(output.usage)
-        still: list[int] = []
-        for index, result in zip(pending, output.results):
-            if result.response is None:
-                results[index] = Parsed(None, None, result.error)  # transport failure: final
-                continue
-            try:
-                results[index] = Parsed(parsers[index](result.response), result.response, None)
-            except ValueError as exc:
-                last_error[index] = f"unparsable reply: {exc}"
-                results[index] = Parsed(None, result.response, f"{last_error[index]} (after {attempt + 1} attempts)")
-                still.append(index)
-        pending = still
-    return ParsedRun([r if r is not None else Parsed(None, None, "not run") for r in results], usage)
+    if not callable(parse) and len(parse) != len(requests):
+        raise ValueError(f"{len(parse)} parsers for {len(requests)} requests")
+    options = options or BackendOptions()
+    backend, cache = open_backend(model, options)
+    window = max(len(requests), default_window(backend, options))
+    stream = ParsedStream(backend, requests, parse, options, attempts=attempts, cache=cache,
+                          description=description, window=window)
+
+    async def collect() -> list[Parsed[Any]]:
+        async with stream:
+            return [parsed async for parsed in stream]
+
+    try:
+        return ParsedRun(asyncio.run(collect()), stream.usage)
+    finally:
+        if cache is not None:
+            cache.close()
 
 
 def _retry_request(request: ModelRequest, attempt: int) -> ModelRequest:

@@ -51,12 +51,16 @@ def _check_model(config: PipelineConfig, role: str, ref: str, problems: list[str
         problems.append(f"models.{role}: {exc}")
         return
     if parsed.provider == "openai":
-        error, listed = endpoint_check(config.options_for(ref).base_url, parsed.name)
-        if error:
-            problems.append(f"models.{role} ({ref}): {error}")
-        elif listed and parsed.name not in listed:
-            notes.append(f"models.{role}: the endpoint does not list '{parsed.name}' (it lists: "
-                         f"{', '.join(listed)}); the stage stops at its first 404 if it is not served")
+        from deliberate.llm.options import endpoint_urls
+
+        for base_url in endpoint_urls(config.options_for(ref).base_url) or [None]:
+            error, listed = endpoint_check(base_url, parsed.name)
+            if error:
+                problems.append(f"models.{role} ({ref}): {error}")
+            elif listed and parsed.name not in listed:
+                notes.append(f"models.{role}: the endpoint does not list '{parsed.name}' (it "
+                             f"lists: {', '.join(listed)}); the stage stops at its first 404 if "
+                             "it is not served")
     elif Path(parsed.name).expanduser().exists():
         return
     elif parsed.name.startswith((".", "/", "~")) or parsed.name.endswith(".gguf"):

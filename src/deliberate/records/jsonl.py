@@ -4,7 +4,9 @@ One record a line, UTF-8. Reading validates every line against the record's pyda
 reports the file and line of the first bad one. Whole-file writes go through a temp file and
 ``os.replace`` so a crash leaves either the old file or the new one. Stage outputs that grow as
 work finishes use :class:`JsonlAppender` (flush + fsync per batch); a crash can at worst leave a
-torn last line, which :func:`read_jsonl` drops when ``allow_torn_tail`` is set.
+torn last line, which :func:`read_jsonl` drops when ``allow_torn_tail`` is set. Reading streams
+(one line at a time), so files of any size are read with flat memory;
+:mod:`deliberate.records.resume` builds resumable, input-ordered stage outputs on these.
 """
 
 from __future__ import annotations
@@ -24,34 +26,40 @@ if TYPE_CHECKING:  # typing.Self is Python 3.11+
     from typing_extensions import Self
 
 R = TypeVar("R", bound=BaseModel)
+BLOCK = 1 << 20
 
 
 def iter_jsonl_lines(path: str | Path, *, allow_torn_tail: bool = False) -> Iterator[tuple[int, dict]]:
-    """Yield ``(line_number, object)`` for each non-blank line; errors name file and line."""
+    """Yield ``(line_number, object)`` for each non-blank line; errors name file and line.
+
+    The file is read one line at a time (memory is flat in its size). A UTF-8 BOM before the
+    first line is skipped. With ``allow_torn_tail``, a last line that has no newline and is not
+    valid JSON (a writer killed mid-line) is dropped instead of being an error.
+    """
     path = Path(path)
     if not path.exists():
         raise InputFileError(path, "file not found")
     if path.is_dir():
         raise InputFileError(path, "is a directory, expected a JSONL file")
-    raw = path.read_bytes().removeprefix(b"\xef\xbb\xbf")  # a UTF-8 BOM (Windows editors)
-    torn = allow_torn_tail and raw and not raw.endswith(b"\n")
-    lines = raw.split(b"\n")
-    for number, chunk in enumerate(lines, start=1):
-        if not chunk.strip():
-            continue
-        try:
-            text = chunk.decode("utf-8")
-        except UnicodeDecodeError:
-            raise InputFileError(path, "not valid UTF-8 text", line=number) from None
-        try:
-            obj = json.loads(text)
-        except json.JSONDecodeError as exc:
-            if torn and number == len(lines):
-                return  # the writer died mid-line; the record was never complete
-            raise InputFileError(path, f"bad JSON ({exc.msg}, column {exc.colno})", number) from None
-        if not isinstance(obj, dict):
-            raise InputFileError(path, "expected a JSON object", line=number)
-        yield number, obj
+    with open(path, "rb") as handle:
+        for number, chunk in enumerate(handle, start=1):
+            if number == 1:
+                chunk = chunk.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 BOM (Windows editors)
+            if not chunk.strip():
+                continue
+            try:
+                text = chunk.decode("utf-8")
+            except UnicodeDecodeError:
+                raise InputFileError(path, "not valid UTF-8 text", line=number) from None
+            try:
+                obj = json.loads(text)
+            except json.JSONDecodeError as exc:
+                if allow_torn_tail and not chunk.endswith(b"\n"):
+                    return  # the writer died mid-line; the record was never complete
+                raise InputFileError(path, f"bad JSON ({exc.msg}, column {exc.colno})", number) from None
+            if not isinstance(obj, dict):
+                raise InputFileError(path, "expected a JSON object", line=number)
+            yield number, obj
 
 
 def read_jsonl(
@@ -157,11 +165,48 @@ class JsonlAppender:
         self.close()
 
 
-def _drop_torn_tail(path: Path) -> None:
+def complete_size(path: str | Path) -> int:
+    """Bytes of ``path`` up to the end of its last complete (newline-ended) line; 0 if none.
+
+    Reads backwards from the end in blocks, so a torn tail is found without reading the file.
+    """
+    with open(path, "rb") as handle:
+        end = handle.seek(0, os.SEEK_END)
+        position = end
+        while position > 0:
+            start = max(0, position - BLOCK)
+            handle.seek(start)
+            found = handle.read(position - start).rfind(b"\n")
+            if found >= 0:
+                return start + found + 1
+            position = start
+    return 0
+
+
+def count_complete_lines(path: str | Path) -> int:
+    """How many complete (newline-ended) lines ``path`` holds, torn tail not counted; 0 if it
+    does not exist. A stage whose output has one line per input skips that many inputs."""
+    path = Path(path)
     if not path.exists():
-        return
-    raw = path.read_bytes()
-    if raw and not raw.endswith(b"\n"):
-        keep = raw.rfind(b"\n") + 1
+        return 0
+    count = 0
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(BLOCK), b""):
+            count += block.count(b"\n")
+    return count
+
+
+def drop_torn_tail(path: str | Path) -> int:
+    """Cut a torn last line off ``path`` (a writer killed mid-line); returns the size kept."""
+    keep = complete_size(path)
+    if Path(path).stat().st_size != keep:
         with open(path, "r+b") as handle:
             handle.truncate(keep)
+            handle.flush()
+            os.fsync(handle.fileno())
+    return keep
+
+
+def _drop_torn_tail(path: Path) -> None:
+    if path.exists():
+        drop_torn_tail(path)

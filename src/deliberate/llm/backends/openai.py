@@ -1,10 +1,17 @@
-"""Any OpenAI-compatible chat-completions server, through the official async client.
+"""Any OpenAI-compatible chat-completions server: OpenAI, vLLM, SGLang, Ollama, llama.cpp.
 
-Works with OpenAI, vLLM, SGLang, Ollama, llama.cpp server and hosted APIs. The client's own
-retries are off: the batch runner retries with backoff that honours ``Retry-After``, and counts
-every attempt. Each call has a deadline for the whole request (``deadline.within``: the
-client's own time-outs are per read, so a trickling server would never time out), and
-failures are named by what happened (:mod:`~deliberate.llm.backends.openai_errors`).
+Chat completions go as plain JSON over aiohttp (:mod:`~deliberate.llm.backends.http`: the
+openai package takes over a second to import, and its typed layer costs CPU per request); the
+Batch API uses the official client (:meth:`OpenAIBackend.openai_client`). There are no
+retries in the client: the batch runner retries with backoff that honours ``Retry-After``, and
+counts every attempt. Each call has a deadline for the whole request (``deadline.within``, so
+a trickling server times out like a silent one), and failures are named by what happened
+(:mod:`~deliberate.llm.backends.openai_errors`).
+
+Several base URLs (replicas serving one model) share the load: each request goes to the one
+with the fewest in flight, and one that keeps failing is set aside for a while
+(:mod:`~deliberate.llm.backends.endpoints`). Their cache identity does not depend on which one
+answered (:meth:`OpenAIBackend.cache_identity`).
 """
 
 from __future__ import annotations
@@ -14,6 +21,8 @@ import os
 from typing import Any
 
 from deliberate.errors import DeliberateError
+from deliberate.llm.backends.endpoints import Endpoint, EndpointPool
+from deliberate.llm.backends.http import HTTPStatusError, JsonClient
 from deliberate.llm.backends.openai_errors import (
     Where,
     connection_error,
@@ -23,25 +32,26 @@ from deliberate.llm.backends.openai_errors import (
 )
 from deliberate.llm.deadline import within
 from deliberate.llm.errors import PermanentError, TransientError, redact
+from deliberate.llm.options import endpoint_urls
 from deliberate.llm.reasoning import split_reasoning
 from deliberate.llm.types import ModelRequest, ModelResponse, Usage
 
 IDENTITY_TIMEOUT = 10.0
 """Most seconds spent asking the server which weights it serves (``GET /models``)."""
+CONCURRENCY_PER_ENDPOINT = 64
 
 
 class OpenAIBackend:
     """One request per call; concurrency comes from the runner."""
 
     batch_size = 1
-    default_concurrency = 64
     remote = True
 
     def __init__(
         self,
         model: str,
         *,
-        base_url: str | None = None,
+        base_url: str | list[str] | None = None,
         api_key_env: str = "OPENAI_API_KEY",
         timeout: float = 300.0,
         extra_body: dict[str, Any] | None = None,
@@ -50,44 +60,71 @@ class OpenAIBackend:
         self.model = model
         self.ref = f"openai/{model}"
         self.cache_ref = self.ref  # a served model has no weight files here to fingerprint
-        self.base_url = base_url or os.environ.get("OPENAI_BASE_URL")
-        self.endpoint = normalise_endpoint(self.base_url)
-        self._api_key = os.environ.get(api_key_env) or ("EMPTY" if self.base_url else None)
+        urls = endpoint_urls(base_url) or endpoint_urls(os.environ.get("OPENAI_BASE_URL"))
+        self.base_url = urls[0] if urls else None
+        self._api_key = os.environ.get(api_key_env) or ("EMPTY" if urls else None)
         if self._api_key is None:
             raise DeliberateError(
                 f"model '{self.ref}': set {api_key_env} (or --base-url for a local server)"
             )
-        self._where = Where(self.endpoint, self.ref, api_key_env, [self._api_key])
+        self.pool = EndpointPool(urls or [None])  # type: ignore[list-item]
+        for endpoint in self.pool.endpoints:
+            where = Where(normalise_endpoint(endpoint.url), self.ref, api_key_env, [self._api_key])
+            endpoint.state.update(where=where, http=None, client=None)
+        self.endpoint = ", ".join(e.state["where"].endpoint for e in self.pool.endpoints)
+        self.default_concurrency = CONCURRENCY_PER_ENDPOINT * len(self.pool.endpoints)
         self.timeout = timeout
         self.extra_body = extra_body or {}
         self.reasoning_budget_field = reasoning_budget_field
-        self._client: Any = None
 
-    def _get_client(self) -> Any:
-        """Create the client inside the running event loop (aiohttp sessions are loop-bound)."""
-        if self._client is None:
+    def _http(self, endpoint: Endpoint) -> JsonClient:
+        """The endpoint's JSON client (its aiohttp session is made in the running loop)."""
+        if endpoint.state["http"] is None:
+            endpoint.state["http"] = JsonClient(endpoint.url, self._api_key)  # type: ignore[arg-type]
+        return endpoint.state["http"]
+
+    def openai_client(self, endpoint: Endpoint | None = None) -> Any:
+        """The official async client for ``endpoint`` (the first): the Batch API uses it."""
+        endpoint = endpoint or self.pool.endpoints[0]
+        if endpoint.state["client"] is None:
             from openai import AsyncOpenAI
 
-            self._client = AsyncOpenAI(
-                base_url=self.base_url,
+            endpoint.state["client"] = AsyncOpenAI(
+                base_url=endpoint.url,
                 api_key=self._api_key,
                 timeout=self.timeout,
                 max_retries=0,
                 http_client=_http_client(self.timeout),
             )
-        return self._client
+        return endpoint.state["client"]
 
     async def cache_identity(self) -> str:
-        """``openai/<model>|endpoint=<url>``, plus ``|root=<weights>`` where the server lists
-        the model with a ``root`` (vLLM does: the path or hub id it loaded)."""
-        root = await self._served_root()
-        identity = f"{self.ref}|endpoint={self.endpoint}"
-        return f"{identity}|root={root}" if root else identity
+        """What answers are keyed by; never which replica gave them.
 
-    async def _served_root(self) -> str | None:
+        One endpoint: ``openai/<model>|endpoint=<url>``, plus ``|root=<weights>`` where the
+        server lists the model with a ``root`` (vLLM does: the path or hub id it loaded).
+        Several: ``openai/<model>|root=<weights>`` when those that answer ``GET /models``
+        report one root (adding or losing a replica keeps the cache; different roots are an
+        error: the replicas serve different weights), else ``|endpoints=<sorted URLs>``.
+        """
+        endpoints = self.pool.endpoints
+        if len(endpoints) == 1:
+            root = await self._served_root(endpoints[0])
+            identity = f"{self.ref}|endpoint={endpoints[0].state['where'].endpoint}"
+            return f"{identity}|root={root}" if root else identity
+        roots = {r for r in await asyncio.gather(*map(self._served_root, endpoints)) if r}
+        if len(roots) > 1:
+            raise DeliberateError(f"the endpoints of {self.ref} serve different weights "
+                                  f"({', '.join(sorted(roots))}); give one model's replicas")
+        if roots:
+            return f"{self.ref}|root={roots.pop()}"
+        urls = sorted({e.state["where"].endpoint for e in endpoints})
+        return f"{self.ref}|endpoints={','.join(urls)}"
+
+    async def _served_root(self, endpoint: Endpoint) -> str | None:
         """The ``root`` of our model on ``GET /models``; None if the server has no such listing."""
         try:
-            listing = await within(self._get_client().get("/models", cast_to=object),
+            listing = await within(self._http(endpoint).get("/models"),
                                    min(self.timeout, IDENTITY_TIMEOUT))
         except Exception:  # noqa: BLE001 - no listing (or no server): identify by endpoint alone
             return None
@@ -102,55 +139,64 @@ class OpenAIBackend:
         return [await self._one(request) for request in batch]
 
     async def _one(self, request: ModelRequest) -> ModelResponse:
-        import openai
+        body = self.body(request)
+        async with self.pool.lease() as endpoint:
+            return await self._call(endpoint, body)
 
-        cfg = request.config
-        kwargs: dict[str, Any] = {
-            "model": self.model,
-            "messages": [m.model_dump(exclude_none=True) for m in request.messages],
-            "temperature": cfg.temperature,
-            "top_p": cfg.top_p,
-            "max_tokens": cfg.max_tokens,
-        }
-        if cfg.seed is not None:
-            kwargs["seed"] = cfg.seed
-        if cfg.stop:
-            kwargs["stop"] = list(cfg.stop)
-        if cfg.reasoning_budget is not None:
-            if not self.reasoning_budget_field:
-                raise PermanentError("a reasoning budget needs the server's field for it "
-                                     "(--reasoning-budget-field); none is common to all servers")
-            kwargs[self.reasoning_budget_field] = cfg.reasoning_budget
-        kwargs.update(self.extra_body)
+    def body(self, request: ModelRequest) -> dict[str, Any]:
+        return chat_body(self.model, request, self.extra_body, self.reasoning_budget_field)
+
+    async def _call(self, endpoint: Endpoint, body: dict[str, Any]) -> ModelResponse:
+        """POST /chat/completions to ``endpoint`` within the deadline; errors in one line."""
+        import aiohttp
+
+        where: Where = endpoint.state["where"]
         try:
-            completion = await within(self._create(kwargs), self.timeout)
-        except openai.APIStatusError as exc:
-            raise status_error(exc, self._where) from None
-        except (openai.APIConnectionError, asyncio.TimeoutError) as exc:
-            raise connection_error(exc, self._where, self.timeout) from None
-        except (openai.APIResponseValidationError, ValueError) as exc:
-            raise self._unparsable(f"malformed JSON ({one_line(str(exc))})") from None
-        return _to_response(completion, self.ref, self._unparsable)
-
-    def _unparsable(self, what: str) -> TransientError:
-        return TransientError(redact(f"unparsable response from {self.endpoint}: {what}",
-                                     self._where.secrets))
-
-    async def _create(self, body: dict[str, Any]) -> Any:
-        """POST /chat/completions through the client's generic request method.
-
-        ``chat.completions.create`` converts its typed arguments and builds typed response
-        models, about a millisecond of CPU per request, which capped throughput at high
-        concurrency on small machines. Our body is plain JSON already, and we read the reply
-        as plain JSON (``cast_to=object``); errors, time-outs and status handling stay the
-        client's.
-        """
-        return await self._get_client().post("/chat/completions", body=body, cast_to=object)
+            completion = await within(self._http(endpoint).post("/chat/completions", body),
+                                      self.timeout)
+        except HTTPStatusError as exc:
+            raise status_error(exc, where) from None
+        except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
+            raise connection_error(exc, where, self.timeout) from None
+        except ValueError as exc:
+            raise unparsable(where, f"malformed JSON ({one_line(str(exc))})") from None
+        return to_response(completion, self.ref, lambda what: unparsable(where, what))
 
     async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.close()
-            self._client = None
+        for endpoint in self.pool.endpoints:
+            for name in ("http", "client"):
+                if endpoint.state[name] is not None:
+                    await endpoint.state[name].close()
+                    endpoint.state[name] = None
+
+
+def chat_body(model: str, request: ModelRequest, extra_body: dict[str, Any] | None = None,
+              reasoning_budget_field: str | None = None) -> dict[str, Any]:
+    """The JSON body of ``POST /chat/completions`` for ``request`` (online or in a batch)."""
+    cfg = request.config
+    body: dict[str, Any] = {
+        "model": model,
+        "messages": [m.model_dump(exclude_none=True) for m in request.messages],
+        "temperature": cfg.temperature,
+        "top_p": cfg.top_p,
+        "max_tokens": cfg.max_tokens,
+    }
+    if cfg.seed is not None:
+        body["seed"] = cfg.seed
+    if cfg.stop:
+        body["stop"] = list(cfg.stop)
+    if cfg.reasoning_budget is not None:
+        if not reasoning_budget_field:
+            raise PermanentError("a reasoning budget needs the server's field for it "
+                                 "(--reasoning-budget-field); none is common to all servers")
+        body[reasoning_budget_field] = cfg.reasoning_budget
+    body.update(extra_body or {})
+    return body
+
+
+def unparsable(where: Where, what: str) -> TransientError:
+    return TransientError(redact(f"unparsable response from {where.endpoint}: {what}",
+                                 where.secrets))
 
 
 def _http_client(timeout: float) -> Any:
@@ -170,7 +216,7 @@ def _http_client(timeout: float) -> Any:
         return httpx.AsyncClient(limits=limits, timeout=timeout)
 
 
-def _to_response(completion: Any, ref: str, unparsable: Any) -> ModelResponse:
+def to_response(completion: Any, ref: str, unparsable: Any) -> ModelResponse:
     """Read a chat-completion JSON reply; anything else is a transient (unparsable) error."""
     if not isinstance(completion, dict) or "choices" not in completion:
         raise unparsable("not a chat completion")

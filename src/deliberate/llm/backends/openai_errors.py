@@ -60,7 +60,8 @@ def status_error(exc: Any, where: Where) -> Exception:
             f"{hints.get(status, '')}")
     message = redact(text, where.secrets)
     if status in TRANSIENT_STATUS:
-        return TransientError(message, retry_after=retry_after(exc.response.headers))
+        return TransientError(message, retry_after=retry_after(exc.response.headers),
+                              status=status)
     return PermanentError(message, cause=f"HTTP {status}" if status in hints else None)
 
 
