@@ -3,8 +3,9 @@
 Each test runs the console command in a subprocess against a loopback server that misbehaves in
 one way (hangs, trickles, resets, rejects the key, does not know the model, rate-limits, fails,
 answers nothing, is not there at all, or judges with a forged verdict) and checks what a user
-sees: the exit code, a one-line ``error:`` message naming the cause (no traceback, no secrets), the files left behind, how many
-requests the server received and that the run ended in bounded time.
+sees: the exit code, a one-line ``error:`` message naming the cause (no traceback, no secrets),
+the files left behind, how many requests the server received and that the run ended in bounded
+time.
 """
 
 from __future__ import annotations
