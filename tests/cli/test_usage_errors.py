@@ -139,3 +139,43 @@ def test_disk_full_is_one_line_and_leaves_no_temp_file(tmp_path: Path, monkeypat
         write_lines_atomic(tmp_path / "out.jsonl", [json.dumps({"a": 1}) + "\n"])
     assert str(tmp_path / "out.jsonl") in str(info.value)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("where", ["rename", "create"])
+def test_permission_denied_on_the_output_is_one_line_exit_2_and_leaves_no_temp_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, mini_spec,
+        where: str) -> None:
+    # Simulated: the tests may run as root, for whom chmod does not take writing away.
+    import tempfile
+
+    from judge.test_filter import judged
+
+    from deliberate.cli.app import main
+    from deliberate.records import write_jsonl
+
+    source, out = tmp_path / "in" / "judged.jsonl", tmp_path / "out" / "sft.jsonl"
+    write_jsonl(source, [judged(mini_spec, "a", 9)])
+    denied = PermissionError(errno.EACCES, "Permission denied")
+    if where == "rename":  # the temp file was written, then the rename onto OUT is refused
+        real_replace = os.replace
+
+        def replace(src, dst, *args, **kwargs):
+            if Path(dst) == out:
+                raise denied
+            return real_replace(src, dst, *args, **kwargs)
+
+        monkeypatch.setattr(os, "replace", replace)
+    else:  # the folder is not writable: no temp file can be made
+        real_mkstemp = tempfile.mkstemp
+
+        def mkstemp(*args, dir=None, **kwargs):
+            if dir is not None and Path(dir) == out.parent:
+                raise denied
+            return real_mkstemp(*args, dir=dir, **kwargs)
+
+        monkeypatch.setattr(tempfile, "mkstemp", mkstemp)
+    assert main(["filter", "--judged", str(source), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {out}") and "Permission denied" in err, err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert list(out.parent.iterdir()) == []  # no output, no temp file, no lock left behind
