@@ -179,3 +179,29 @@ def test_permission_denied_on_the_output_is_one_line_exit_2_and_leaves_no_temp_f
     assert err.startswith(f"error: {out}") and "Permission denied" in err, err
     assert err.count("\n") == 1 and "Traceback" not in err
     assert list(out.parent.iterdir()) == []  # no output, no temp file, no lock left behind
+
+
+def test_a_cache_that_is_not_sqlite_is_one_line(tmp_path: Path, prompts: Path) -> None:
+    cache = tmp_path / "notes.sqlite"
+    cache.write_text("these are my notes, not a response cache\n" * 10)
+    done = run("sample", "--model", "openai/m", "--prompts", str(prompts), "--out",
+               str(tmp_path / "o.jsonl"), *DEAD, "--cache", str(cache))
+    assert done.returncode == 2, done.stderr
+    assert done.stderr == f"error: --cache {cache}: not a usable SQLite response cache (file is not a database)\n"
+    assert cache.read_text().startswith("these are my notes")  # left as it was
+    assert not (tmp_path / "o.jsonl").exists()
+
+
+def test_a_truncated_run_manifest_is_one_line(tmp_path: Path) -> None:
+    from deliberate.records.provenance import ModelInfo, Provenance
+
+    run_dir = tmp_path / "run"
+    Provenance(kind="eval", status="done", config={"suites": ["xstest"]},
+               models={"evaluated": ModelInfo(ref="openai/m")}).save(run_dir)
+    manifest = run_dir / "manifest.json"
+    text = manifest.read_text()
+    manifest.write_text(text[: len(text) // 2])  # cut off mid-write
+    done = run("report", str(run_dir), "--out", str(tmp_path / "r.html"))
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith(f"error: {manifest}: invalid manifest") and done.stderr.count("\n") == 1
+    assert "Traceback" not in done.stderr and not (tmp_path / "r.html").exists()
