@@ -106,3 +106,39 @@ def test_training_code_is_in_research():
     for f in ("__init__.py", "training.py", "fit.py", "refusal_agreement.py",
               "train_refusal_classifier.py", "README.md"):
         assert (research / f).is_file(), f
+
+
+# Dependencies whose next major version has broken us before, or could: each must be bounded
+# below that major (typer 0.29 bundling its own click once turned every usage error into a
+# traceback).
+BOUNDED = {"pydantic": 3, "click": 9, "transformers": 6, "trl": 2, "peft": 1, "accelerate": 2,
+           "datasets": 6}
+
+
+def test_dependencies_have_upper_bounds_and_torch_is_pinned_by_the_readme():
+    from packaging.requirements import Requirement
+    from test_readme import readme_commands
+
+    with (ROOT / "pyproject.toml").open("rb") as fh:
+        project = tomllib.load(fh)["project"]
+    groups = {"core": project["dependencies"], **project["optional-dependencies"]}
+    found: dict[str, list[str]] = {}
+    for group, requirements in groups.items():
+        for text in requirements:
+            req = Requirement(text)
+            if req.name in BOUNDED:
+                found.setdefault(req.name, []).append(f"{group}: {text}")
+                uppers = [s for s in req.specifier if s.operator == "<"]
+                assert uppers, f"{group}: {text} has no upper bound"
+                assert all(int(s.version.split(".")[0]) <= BOUNDED[req.name] for s in uppers), text
+    assert set(found) == set(BOUNDED), f"not declared: {set(BOUNDED) - set(found)}"
+    assert not [r for r in project["dependencies"] if Requirement(r).name == "typer"]
+    # every core dependency is bounded (commands that do not train must keep working)
+    assert all(any(s.operator == "<" for s in Requirement(r).specifier)
+               for r in project["dependencies"]), project["dependencies"]
+    # torch: not a package requirement (a loose one fetches the newest CUDA build); the README's
+    # set-up commands install the tested version first
+    every = [Requirement(r).name for rs in groups.values() for r in rs]
+    assert "torch" not in every
+    for command in readme_commands():
+        assert "pip install torch==2.13.0 && pip install -e " in command, command

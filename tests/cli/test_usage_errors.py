@@ -139,3 +139,69 @@ def test_disk_full_is_one_line_and_leaves_no_temp_file(tmp_path: Path, monkeypat
         write_lines_atomic(tmp_path / "out.jsonl", [json.dumps({"a": 1}) + "\n"])
     assert str(tmp_path / "out.jsonl") in str(info.value)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("where", ["rename", "create"])
+def test_permission_denied_on_the_output_is_one_line_exit_2_and_leaves_no_temp_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, mini_spec,
+        where: str) -> None:
+    # Simulated: the tests may run as root, for whom chmod does not take writing away.
+    import tempfile
+
+    from judge.test_filter import judged
+
+    from deliberate.cli.app import main
+    from deliberate.records import write_jsonl
+
+    source, out = tmp_path / "in" / "judged.jsonl", tmp_path / "out" / "sft.jsonl"
+    write_jsonl(source, [judged(mini_spec, "a", 9)])
+    denied = PermissionError(errno.EACCES, "Permission denied")
+    if where == "rename":  # the temp file was written, then the rename onto OUT is refused
+        real_replace = os.replace
+
+        def replace(src, dst, *args, **kwargs):
+            if Path(dst) == out:
+                raise denied
+            return real_replace(src, dst, *args, **kwargs)
+
+        monkeypatch.setattr(os, "replace", replace)
+    else:  # the folder is not writable: no temp file can be made
+        real_mkstemp = tempfile.mkstemp
+
+        def mkstemp(*args, dir=None, **kwargs):
+            if dir is not None and Path(dir) == out.parent:
+                raise denied
+            return real_mkstemp(*args, dir=dir, **kwargs)
+
+        monkeypatch.setattr(tempfile, "mkstemp", mkstemp)
+    assert main(["filter", "--judged", str(source), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {out}") and "Permission denied" in err, err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert list(out.parent.iterdir()) == []  # no output, no temp file, no lock left behind
+
+
+def test_a_cache_that_is_not_sqlite_is_one_line(tmp_path: Path, prompts: Path) -> None:
+    cache = tmp_path / "notes.sqlite"
+    cache.write_text("these are my notes, not a response cache\n" * 10)
+    done = run("sample", "--model", "openai/m", "--prompts", str(prompts), "--out",
+               str(tmp_path / "o.jsonl"), *DEAD, "--cache", str(cache))
+    assert done.returncode == 2, done.stderr
+    assert done.stderr == f"error: --cache {cache}: not a usable SQLite response cache (file is not a database)\n"
+    assert cache.read_text().startswith("these are my notes")  # left as it was
+    assert not (tmp_path / "o.jsonl").exists()
+
+
+def test_a_truncated_run_manifest_is_one_line(tmp_path: Path) -> None:
+    from deliberate.records.provenance import ModelInfo, Provenance
+
+    run_dir = tmp_path / "run"
+    Provenance(kind="eval", status="done", config={"suites": ["xstest"]},
+               models={"evaluated": ModelInfo(ref="openai/m")}).save(run_dir)
+    manifest = run_dir / "manifest.json"
+    text = manifest.read_text()
+    manifest.write_text(text[: len(text) // 2])  # cut off mid-write
+    done = run("report", str(run_dir), "--out", str(tmp_path / "r.html"))
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith(f"error: {manifest}: invalid manifest") and done.stderr.count("\n") == 1
+    assert "Traceback" not in done.stderr and not (tmp_path / "r.html").exists()

@@ -175,6 +175,26 @@ def test_single_run_and_duplicate_names(tmp_path: Path) -> None:
     assert "no bootstrap intervals" in html
 
 
+def test_report_shows_the_weight_fingerprints_of_evaluated_models(tmp_path: Path) -> None:
+    # A served model has no local weights to hash: its cell says so ("—"), never another run's.
+    runs = [make_run(tmp_path, name, harm=0.3, comply=0.8, seed=i, suites=("xstest",))
+            for i, name in enumerate(("base", "sft", "served"))]
+    for run, fingerprint in zip(runs, ("0a1b2c3d4e5f6071", "fedcba9876543210", None)):
+        manifest = Provenance.load(run)
+        manifest.models["evaluated"] = ModelInfo(ref=f"hf/{run.name}", fingerprint=fingerprint)
+        manifest.save(run)
+    out = build_report(runs, tmp_path / "r.html", n_boot=0)
+    html = out.read_text(encoding="utf-8")
+    assert "weights 0a1b2c3d4e5f6071" in html and "weights fedcba9876543210" in html
+    assert "weights —" in html
+    rows = [line for line in out.with_suffix(".md").read_text(encoding="utf-8").splitlines()
+            if line.startswith("| ")]
+    header = [c.strip() for c in rows[0].strip("|").split("|")]
+    weights = {cells[1]: cells[header.index("weights")] for cells in (
+        [c.strip() for c in row.strip("|").split("|")] for row in rows[1:4])}
+    assert weights == {"hf/base": "0a1b2c3d4e5f6071", "hf/sft": "fedcba9876543210", "hf/served": "—"}
+
+
 def test_bootstrap_ci_contains_point_and_is_deterministic(tmp_path: Path) -> None:
     run = make_run(tmp_path, "r", harm=0.35, comply=0.7, seed=9, n_prompts=30)
     for suite in ("strongreject", "xstest", "spec"):

@@ -87,6 +87,31 @@ def test_unknown_suite_exit_2(tmp_path, capsys):
     assert "unknown suite" in capsys.readouterr().err
 
 
+def test_eval_where_every_item_failed_exits_3_and_says_so(tmp_path, capsys):
+    # every reply has no choices: each item fails on its own (nothing stage-wide to stop early)
+    from support.loopback import FaultPlan
+
+    with LoopbackServer(faults=FaultPlan(rate=1.0, kinds=("empty",))) as server:
+        code = main(["eval", "--model", "openai/m", "--suites", "spec", "--limit", "3",
+                     "--refusal-method", "rules", "--out", str(tmp_path / "run"),
+                     "--cache", str(tmp_path / "c.sqlite"), "--base-url", server.base_url,
+                     "--max-attempts", "1", "--quiet"])
+    assert code == 3
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())["spec"]
+    n = metrics["n_items"]
+    assert n == 3 and metrics["n_errors"] == n
+    err = capsys.readouterr().err
+    error_lines = [line for line in err.splitlines() if line.startswith("error:")]
+    expected = (f"error: eval: {n} of {n} items failed (more than 10%); see "
+                f"{tmp_path / 'run'}/<suite>/results.jsonl (error field)")
+    assert error_lines == [expected]
+    assert "Traceback" not in err
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    assert manifest["status"] == "failed" and f"{n} of {n} items failed" in manifest["error"]
+    rows = [json.loads(x) for x in (tmp_path / "run" / "spec" / "results.jsonl").read_text().splitlines()]
+    assert len(rows) == n and all("no choices in the reply" in r["error"] for r in rows)
+
+
 def test_grade_refusal_cli(shared_data, tmp_path):
     out = tmp_path / "labels.jsonl"
     code = main(["grade", "refusal", "--input", str(shared_data / "xstest" / "xstest_completions_gpt4.csv"),

@@ -152,3 +152,18 @@ def test_every_drop_reason_is_reported(mini_spec):
     assert summary.dropped[cat] == {"format": 1}
     assert summary.reasons[cat] == {"format": 1, "citation": 1, "low_score": 1}
     assert "all problems found: citation 1, format 1, low_score 1" in summary.lines()[0]
+
+
+def test_a_score_outside_the_scale_in_a_judged_file_is_an_error_at_its_line(mini_spec, tmp_path, capsys):
+    from deliberate.cli.app import main
+
+    path, out = tmp_path / "judged.jsonl", tmp_path / "sft.jsonl"
+    for line, key, value in ((2, "score", 99), (1, "verdicts", [{"score": -1}])):
+        write_jsonl(path, [judged(mini_spec, "a", 9), judged(mini_spec, "b", 9)])
+        rows = [json.loads(x) for x in path.read_text().splitlines()]
+        rows[line - 1][key] = value
+        path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+        assert main(["filter", "--judged", str(path), "--out", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"error: {path}:{line}: {key}") and err.count("\n") == 1, err
+        assert "Traceback" not in err and not out.exists()

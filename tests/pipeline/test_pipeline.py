@@ -134,6 +134,20 @@ def test_init_writes_valid_config(tmp_path):
     assert main(["init", str(tmp_path)]) == 2  # refuses to overwrite
 
 
+def test_init_writes_example_prompts_and_names_the_spec_after_the_folder(tmp_path):
+    from deliberate.records.sources import load_prompts
+    from deliberate.spec import load_spec
+
+    folder = tmp_path / "My Policy"
+    assert main(["init", str(folder)]) == 0
+    assert load_spec(folder / "spec.yaml").name == "My-Policy"
+    prompts = load_prompts(folder / "prompts.jsonl")
+    assert len(prompts) >= 3 and len({p.id for p in prompts}) == len(prompts)
+    config = load_pipeline_config(folder / "pipeline.yaml")
+    # the config's prompt source is the file init wrote (so its own dry run finds it)
+    assert [Path(s.path) for s in config.prompts] == [(folder / "prompts.jsonl").resolve()]
+
+
 def test_resume_after_kill_mid_stage(tmp_path):
     log = tmp_path / "requests.log"
     server = subprocess.Popen([sys.executable, str(Path(__file__).parents[1] / "support" / "loopback.py"),

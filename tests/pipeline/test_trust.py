@@ -104,6 +104,25 @@ def test_preflight_names_a_dead_endpoint(tmp_path, capsys):
     assert main(["run", str(path), "--dry-run"]) == 2  # the dry run checks the same things
 
 
+def test_preflight_names_a_missing_local_model_before_any_call(tmp_path, capsys):
+    missing = {"absolute": f"hf/{tmp_path / 'no-such-model'}",
+               "relative": "hf/runs/my-policy/sft",  # two slashes: a path, not a hub id
+               "gguf": "hf/student.gguf"}
+    with LoopbackServer(responder) as server:
+        for ref in missing.values():
+            path = write_config(tmp_path, server.base_url,
+                                eval={"enabled": True, "suites": ["spec"], "limit": 1})
+            data = yaml.safe_load(path.read_text())
+            data["models"]["student"] = ref
+            path.write_text(yaml.safe_dump(data))
+            assert main(["run", str(path)]) == 2, ref
+            err = capsys.readouterr().err
+            name = ref.removeprefix("hf/")
+            assert err == f"error: preflight: models.student ({ref}): no such local model {name}\n"
+        assert server.received == 0
+    assert not (tmp_path / "run").exists()
+
+
 def test_a_stage_where_most_items_failed_exits_3(tmp_path):
     def half_broken(body):
         text = body["messages"][-1]["content"]

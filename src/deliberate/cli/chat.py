@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from deliberate.cli.common import backend, backend_options, spec_option
 from deliberate.cli.options import GroupedCommand
+
+if TYPE_CHECKING:
+    import asyncio
 
 
 @click.command("chat", cls=GroupedCommand)
@@ -27,6 +30,8 @@ def chat(model: str, spec_in_context: bool, spec_path: str, max_tokens: int, tem
     """
     options = backend(kwargs, {})
 
+    import asyncio
+
     from rich.console import Console
 
     from deliberate.llm import ModelRequest, SamplingConfig, get_backend
@@ -39,37 +44,44 @@ def chat(model: str, spec_in_context: bool, spec_path: str, max_tokens: int, tem
     history: list[ChatMessage] = []
     config = SamplingConfig(temperature=temperature, max_tokens=max_tokens)
     console.print(f"[bold]{model}[/bold] — /reset, /quit")
-    while True:
+    # One event loop for the whole session: a served model's HTTP client belongs to the loop it
+    # was first used on, so a loop per turn broke every turn after the first.
+    loop = asyncio.new_event_loop()
+    try:
+        while True:
+            try:
+                text = console.input("[bold cyan]you>[/bold cyan] ").strip()
+            except (EOFError, KeyboardInterrupt):
+                break
+            if text in {"/quit", "/exit"}:
+                break
+            if text == "/reset":
+                history.clear()
+                continue
+            if not text:
+                continue
+            turn = [*history, ChatMessage(role="user", content=text)]
+            request = ModelRequest(id=f"turn{len(turn)}", messages=[*system, *turn], config=config)
+            content = _reply(loop, client, request, console)
+            if content is not None:
+                history = [*turn, ChatMessage(role="assistant", content=content)]
+    finally:
         try:
-            text = console.input("[bold cyan]you>[/bold cyan] ").strip()
-        except (EOFError, KeyboardInterrupt):
-            break
-        if text in {"/quit", "/exit"}:
-            break
-        if text == "/reset":
-            history.clear()
-            continue
-        if not text:
-            continue
-        turn = [*history, ChatMessage(role="user", content=text)]
-        request = ModelRequest(id=f"turn{len(turn)}", messages=[*system, *turn], config=config)
-        content = _reply(client, request, console)
-        if content is not None:
-            history = [*turn, ChatMessage(role="assistant", content=content)]
+            loop.run_until_complete(client.aclose())
+        finally:
+            loop.close()
 
 
-def _reply(client: Any, request: Any, console: Any) -> str | None:
+def _reply(loop: asyncio.AbstractEventLoop, client: Any, request: Any, console: Any) -> str | None:
     """Show one reply (reasoning dimmed); a backend error is one line, and the chat goes on."""
-    import asyncio
-
     try:
         with console.status("thinking..."):
-            response = asyncio.run(client.generate([request]))[0]
+            response = loop.run_until_complete(client.generate([request]))[0]
     except Exception as exc:  # noqa: BLE001 - any backend failure: say it, keep the session
         from deliberate.llm.errors import redact
 
         console.print(f"error: {redact(str(exc) or type(exc).__name__)}", style="red",
-                      markup=False, highlight=False)
+                      markup=False, highlight=False, soft_wrap=True)  # one line, however long
         return None
     if response.reasoning:
         console.print(response.reasoning, style="dim italic", markup=False, highlight=False)

@@ -63,7 +63,8 @@ def _check_model(config: PipelineConfig, role: str, ref: str, problems: list[str
                              "it is not served")
     elif Path(parsed.name).expanduser().exists():
         return
-    elif parsed.name.startswith((".", "/", "~")) or parsed.name.endswith(".gguf"):
+    elif (parsed.name.startswith((".", "/", "~")) or parsed.name.endswith(".gguf")
+          or parsed.name.count("/") > 1):  # a hub id is "name" or "org/name": this is a path
         problems.append(f"models.{role} ({ref}): no such local model {parsed.name}")
     else:
         notes.append(f"models.{role}: {ref} is not a local path; it will be fetched from the hub")
