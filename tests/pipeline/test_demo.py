@@ -76,7 +76,7 @@ def test_demo_data_carries_operator_turns(tmp_path):
 def test_demo_smoke_with_tiny_model(shared_data, tiny_model_path, tmp_path, capsys):
     out = tmp_path / "demo"
     code = main(["demo", "--quick", "--out", str(out), "--student", f"hf/{tiny_model_path}",
-                 "--max-steps", "2", "--data-dir", str(shared_data)])
+                 "--max-steps", "2", "--data-dir", str(shared_data), "--spec-in-context"])
     assert code == 0
     summary = json.loads((out / "summary.json").read_text())
     for key in ("refusal_rate_disallowed", "compliance_rate_benign", "valid_citation_rate",
