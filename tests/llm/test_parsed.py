@@ -53,7 +53,9 @@ def test_re_asks_reuse_one_backend(monkeypatch):
         built.append(ref)
         return ScriptedBackend(lambda r: "42" if r.sample_index >= 2000 else "no")
 
-    monkeypatch.setattr(parsed_module, "get_backend", fake_get_backend)
+    from deliberate.llm import refs
+
+    monkeypatch.setattr(refs, "get_backend", fake_get_backend)
 
     def parse(response):
         if response.content != "42":

@@ -78,4 +78,23 @@ def main(argv: list[str] | None = None) -> int:
 
 def run() -> None:
     """Entry point that exits the process with :func:`main`'s code."""
+    raise_on_ctrl_c()
     sys.exit(main())
+
+
+def raise_on_ctrl_c() -> None:
+    """Ctrl-C raises ``KeyboardInterrupt`` wherever the main thread is, always.
+
+    With Python's default handler in place, ``asyncio.run`` swaps in its own, which turns Ctrl-C
+    into a cancellation of its main task; code that waits for cancelled work (closing a stream,
+    gathering workers) can absorb that cancellation, and the stage then carries on as if nothing
+    happened. A handler of our own keeps ``asyncio.run`` from installing its one.
+    """
+    import signal
+    import threading
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, interrupt)
