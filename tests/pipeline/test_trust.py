@@ -147,7 +147,8 @@ def test_ctrl_c_exits_130_and_the_manifest_says_interrupted(tmp_path):
         data = yaml.safe_load(path.read_text())
         data["backend"]["concurrency"] = 1
         path.write_text(yaml.safe_dump(data))
-        process = subprocess.Popen([sys.executable, "-m", "deliberate.cli", "run", str(path)],
+        script = Path(sys.executable).with_name("deliberate")  # the installed console script
+        process = subprocess.Popen([str(script), "run", str(path)],
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         deadline = time.time() + 60
         while server.received < 3 and time.time() < deadline:

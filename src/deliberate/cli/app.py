@@ -55,6 +55,7 @@ def cli() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point: run a command and turn every failure into an exit code."""
+    raise_on_ctrl_c()
     try:
         result = cli.main(args=argv, prog_name="deliberate", standalone_mode=False)
     except DeliberateError as exc:
@@ -78,7 +79,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def run() -> None:
     """Entry point that exits the process with :func:`main`'s code."""
-    raise_on_ctrl_c()
     sys.exit(main())
 
 
