@@ -88,3 +88,19 @@ def test_demo_smoke_with_tiny_model(shared_data, tiny_model_path, tmp_path, caps
     in_context = json.loads((out / "eval" / "spec_in_context" / "manifest.json").read_text())
     assert in_context["config"]["spec_in_context"] and in_context["config"]["spec_context"] == "summary"
     assert "deliberate run" in capsys.readouterr().err  # says what a real run would be
+
+
+def test_a_missing_local_student_is_one_line_exit_2(tmp_path):
+    """Through the installed console script: no traceback, nothing written, nothing fetched."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(sys.executable).with_name("deliberate")
+    out = tmp_path / "demo"
+    done = subprocess.run([str(script), "demo", "--student", f"hf/{tmp_path}/no-such-model", "--out", str(out)],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == (
+        f"error: --student hf/{tmp_path}/no-such-model: no such local model {tmp_path}/no-such-model")
+    assert "Traceback" not in done.stderr and not (out / "summary.json").exists()

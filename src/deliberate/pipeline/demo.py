@@ -155,6 +155,8 @@ def run_demo(out: Path, *, quick: bool = False, student: str | None = None, data
     settings = QUICK if quick else FULL
     overrides = {"in_context": spec_in_context} | ({"max_steps": max_steps} if max_steps else {})
     settings = DemoSettings(**{**settings.__dict__, **overrides})
+    if student is not None:
+        _check_student(student)
     started = time.perf_counter()
     out.mkdir(parents=True, exist_ok=True)
     log("deliberate demo: the shipped seed examples stand in for a teacher's judged output;")
@@ -179,6 +181,16 @@ def run_demo(out: Path, *, quick: bool = False, student: str | None = None, data
 
     write_json_atomic(out / "summary.json", summary)
     return summary
+
+
+def _check_student(student: str) -> None:
+    """A ``--student`` that names a local path must exist: stop before any work, never fetch."""
+    from deliberate.llm.refs import parse_model_ref
+    from deliberate.pipeline.preflight import looks_local
+
+    name = parse_model_ref(student).name
+    if looks_local(name) and not Path(name).expanduser().exists():
+        raise DeliberateError(f"--student {student}: no such local model {name}")
 
 
 def _data(out: Path, settings: DemoSettings, data_dir: Path | None, base: str, log: Any) -> dict[str, Path | None]:

@@ -63,11 +63,15 @@ def _check_model(config: PipelineConfig, role: str, ref: str, problems: list[str
                              "it is not served")
     elif Path(parsed.name).expanduser().exists():
         return
-    elif (parsed.name.startswith((".", "/", "~")) or parsed.name.endswith(".gguf")
-          or parsed.name.count("/") > 1):  # a hub id is "name" or "org/name": this is a path
+    elif looks_local(parsed.name):
         problems.append(f"models.{role} ({ref}): no such local model {parsed.name}")
     else:
         notes.append(f"models.{role}: {ref} is not a local path; it will be fetched from the hub")
+
+
+def looks_local(name: str) -> bool:
+    """A model name that can only be a local path: a hub id is "name" or "org/name"."""
+    return name.startswith((".", "/", "~")) or name.endswith(".gguf") or name.count("/") > 1
 
 
 def endpoint_check(base_url: str | None, model: str) -> tuple[str | None, list[str]]:
