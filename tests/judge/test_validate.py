@@ -192,3 +192,15 @@ def _label_for(golden, body):
 def test_golden_file_ships_in_package_data():
     text = (Path(__file__).parents[2] / "pyproject.toml").read_text()
     assert '"data/*"' in text and default_golden_path().name == "judge_golden.jsonl"
+
+
+def test_limit_judges_an_evenly_spread_subset_and_says_so(golden):
+    backend = ScriptedBackend(perfect_judge(golden))
+    report = validate_judge(golden, load_spec("default"), backend, OPTS, ValidateConfig(limit=10))
+    judged = [r.id for r in report.items]
+    assert report.n == 10 and report.n_file == len(golden)
+    assert judged == [golden[i * len(golden) // 10].id for i in range(10)]
+    assert len({r.id for r in backend.requests}) == 10  # nothing else was sent to the judge
+    assert f"items: 10 (an evenly spread subset of the file's {len(golden)})" in report.lines()[0]
+    whole = validate_judge(golden, load_spec("default"), ScriptedBackend(perfect_judge(golden)), OPTS)
+    assert whole.n_file is None and "subset" not in whole.lines()[0]

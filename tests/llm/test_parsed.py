@@ -66,3 +66,29 @@ def test_re_asks_reuse_one_backend(monkeypatch):
     run = parsed_module.generate_parsed(requests, "hf/some/local/model", parse,
                                         BackendOptions(use_cache=False, progress=False), attempts=3)
     assert run.results[0].value == 42 and built == ["hf/some/local/model"]
+
+
+def test_greedy_requests_are_re_asked_with_sampling():
+    """A greedy re-ask gives a local model's same unparsable reply back: re-asks of a
+    temperature-0 request sample; a request that already samples keeps its temperature."""
+    from support.scripted import ScriptedBackend
+
+    from deliberate.llm import SamplingConfig
+    from deliberate.llm.parsed import RETRY_TEMPERATURE
+
+    backend = ScriptedBackend(lambda r: "42" if r.config.temperature > 0 else "none none none")
+
+    def parse(response):
+        if response.content != "42":
+            raise ValueError("not 42")
+        return 42
+
+    greedy = ModelRequest(id="g", messages=[ChatMessage(role="user", content="?")],
+                          config=SamplingConfig(temperature=0.0))
+    warm = ModelRequest(id="w", messages=[ChatMessage(role="user", content="?")],
+                        config=SamplingConfig(temperature=0.3))
+    run = generate_parsed([greedy, warm], backend, parse,
+                          BackendOptions(use_cache=False, progress=False), attempts=2)
+    assert [r.value for r in run.results] == [42, 42]
+    asked = {(r.id, r.sample_index): r.config.temperature for r in backend.requests}
+    assert asked == {("g", 0): 0.0, ("g", 1000): RETRY_TEMPERATURE, ("w", 0): 0.3}

@@ -87,6 +87,9 @@ class ValidateConfig(BaseModel):
     max_tokens: int = Field(default=1024, ge=1, description="Most new tokens per judge reply.")
     advisory: bool = Field(default=True, description="Show the judge each item's expected_mode "
                            "as advisory context, as the judge stage does.")
+    limit: int | None = Field(default=None, ge=1, description="Judge only this many items, spread "
+                              "evenly over the file (for a slow judge); the report says how many "
+                              "of how many.")
 
 
 class ItemResult(BaseModel):
@@ -101,7 +104,9 @@ class ItemResult(BaseModel):
 
 
 class ValidationReport(BaseModel):
-    n: int = Field(description="Items in the golden file.")
+    n: int = Field(description="Items judged (the whole golden file unless limited).")
+    n_file: int | None = Field(default=None, description="Items in the golden file, when only "
+                               "`limit` of them were judged.")
     n_scored: int = Field(description="Items with a complete judgment.")
     mode_accuracy: float | None = Field(description="Share of scored items whose judged mode is "
                                         "the label's (no mode counts as wrong).")
@@ -116,7 +121,8 @@ class ValidationReport(BaseModel):
         def fmt(value: float | None, digits: int = 2) -> str:
             return "n/a" if value is None else f"{value:.{digits}f}"
 
-        out = [f"items: {self.n}, scored: {self.n_scored}",
+        subset = f" (an evenly spread subset of the file's {self.n_file})" if self.n_file else ""
+        out = [f"items: {self.n}{subset}, scored: {self.n_scored}",
                f"mode accuracy: {fmt(self.mode_accuracy, 3)}",
                f"score MAE: {fmt(self.score_mae)}"]
         out += [f"{name} MAE: {fmt(mae)} (n={self.criteria_n[name]})"
@@ -156,6 +162,9 @@ def validate_judge(golden: Sequence[GoldenItem], spec: Spec, judge: str | Backen
     """Run the spec judge on every golden item and compare its verdicts with the labels."""
     config = config or ValidateConfig()
     _check_items(golden, spec)
+    n_file = len(golden)
+    if config.limit is not None and config.limit < n_file:
+        golden = [golden[i * n_file // config.limit] for i in range(config.limit)]
     sampling = SamplingConfig(temperature=config.temperature, max_tokens=config.max_tokens)
     results: dict[str, ItemResult] = {}
     for answer_only in (False, True):
@@ -168,7 +177,8 @@ def validate_judge(golden: Sequence[GoldenItem], spec: Spec, judge: str | Backen
                                    options=options, config=sampling, description="judge-validate")
         for item, judgment in zip(group, judgments):
             results[item.id] = _item_result(item, judgment, answer_only)
-    return summarize([results[g.id] for g in golden])
+    report = summarize([results[g.id] for g in golden])
+    return report.model_copy(update={"n_file": n_file}) if len(golden) < n_file else report
 
 
 def _item_result(item: GoldenItem, judgment: Judgment, answer_only: bool) -> ItemResult:

@@ -28,6 +28,10 @@ from deliberate.llm.usage import UsageReport
 T = TypeVar("T")
 RETRY_STRIDE = 1000
 """Parse retries use sample index ``index + RETRY_STRIDE * attempt``: new keys, no collisions."""
+RETRY_TEMPERATURE = 0.7
+"""A re-ask of a greedy (temperature 0) request samples at this temperature: greedy decoding
+would give a local model's same unparsable reply again (measured: a 0.5B labeler repeated a
+256-token run of "none" on each of its 3 asks)."""
 
 
 class Parsed(NamedTuple, Generic[T]):
@@ -123,7 +127,10 @@ def generate_parsed(
 def _retry_request(request: ModelRequest, attempt: int) -> ModelRequest:
     if attempt == 0:
         return request
-    return request.model_copy(update={"sample_index": request.sample_index + RETRY_STRIDE * attempt})
+    update: dict[str, Any] = {"sample_index": request.sample_index + RETRY_STRIDE * attempt}
+    if request.config.temperature == 0:
+        update["config"] = request.config.model_copy(update={"temperature": RETRY_TEMPERATURE})
+    return request.model_copy(update=update)
 
 
 def top_level_objects(text: str) -> list[dict[str, Any]]:

@@ -43,6 +43,8 @@ class DemoSettings:
     learning_rate: float = 2e-3
     lora_r: int = 16
     mix_ratio: float = 0.15  # GSM8K worked solutions mixed into SFT, to keep reasoning
+    compact_reasoning: int | None = None  # train on the reasoning's first N citing sentences
+    per_device_batch: int = 4
 
 
 FULL = DemoSettings(max_steps=16, seed_eval=14, xstest=8, strongreject=6, max_new_tokens=144,
@@ -255,7 +257,7 @@ def train_student(base: str, files: dict[str, Path | None], out: Path, settings:
     run_sft(SFTTrainConfig(
         model=base, dataset=str(files["sft"]), output_dir=str(out), resume=True,
         use_lora=True, merge_lora=True, lora_r=settings.lora_r, max_steps=settings.max_steps,
-        learning_rate=settings.learning_rate, per_device_train_batch_size=4,
+        learning_rate=settings.learning_rate, per_device_train_batch_size=settings.per_device_batch,
         gradient_accumulation_steps=1, max_length=settings.max_length, logging_steps=1,
         save_strategy="no", report_to="none", warmup_steps=2, gradient_checkpointing=False,
         mix_dataset=str(files["mix"]) if files["mix"] else None,

@@ -18,6 +18,24 @@ if TYPE_CHECKING:
     from deliberate.pipeline.demo import DemoSettings
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_MODE_LINE = re.compile(r"\n?Response mode:.*$", re.DOTALL)
+
+
+def compact_reasoning(reasoning: str, max_sentences: int) -> str:
+    """The reasoning's sentences that cite a rule (at most ``max_sentences``, in order), then its
+    ``Response mode:`` line; the whole reasoning when no sentence cites.
+
+    A 270M student sees a few dozen rows in the demo's budget; the deliberation around the
+    citations is what it cannot learn in that time, the citation and the mode are what it can.
+    """
+    from deliberate.spec.checks import cited_ids
+
+    mode = _MODE_LINE.search(reasoning)
+    body = reasoning[:mode.start()] if mode else reasoning
+    citing = [s for s in _SENTENCE_END.split(body.strip()) if cited_ids(s)][:max_sentences]
+    if not citing:
+        return reasoning
+    return " ".join(citing) + (mode.group(0) if mode else "")
 
 
 def seed_examples() -> list[dict[str, Any]]:
@@ -51,10 +69,14 @@ def fit_seed(seed: dict[str, Any], tokenizer: Any, max_length: int) -> dict[str,
     return {**seed, "answer": " ".join(kept or sentences[:1])}
 
 
-def sft_rows(seeds: list[dict[str, Any]], tokenizer: Any, max_length: int) -> list[dict[str, Any]]:
-    """Chat rows (system?, user, assistant with ``reasoning_content``), fitted to ``max_length``."""
+def sft_rows(seeds: list[dict[str, Any]], tokenizer: Any, max_length: int,
+             compact: int | None = None) -> list[dict[str, Any]]:
+    """Chat rows (system?, user, assistant with ``reasoning_content``), fitted to ``max_length``;
+    ``compact``: the reasoning cut to its first ``compact`` citing sentences and its mode line."""
     rows = []
     for seed in seeds:
+        if compact:
+            seed = {**seed, "reasoning": compact_reasoning(seed["reasoning"], compact)}
         fitted = fit_seed(seed, tokenizer, max_length)
         assistant = {"role": "assistant", "content": fitted["answer"], "reasoning_content": fitted["reasoning"]}
         rows.append({"messages": [*seed_turns(fitted), assistant], "prompt_id": seed["id"]})
@@ -75,7 +97,7 @@ def write_demo_data(out: Path, settings: DemoSettings, data_dir: Path | None,
     data = out / "data"
     data.mkdir(parents=True, exist_ok=True)
     sft = data / "sft_train.jsonl"
-    rows = sft_rows(train, tokenizer, settings.max_length)
+    rows = sft_rows(train, tokenizer, settings.max_length, settings.compact_reasoning)
     sft.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
     prompts = [PromptRecord(id=s["id"], prompt=s["prompt"], category=s["category"],
                             expected_mode=s["expected_mode"], source="seed",
