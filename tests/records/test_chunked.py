@@ -78,3 +78,15 @@ def test_nothing_failed_leaves_no_failures_file(tmp_path):
     (tmp_path / "out.failures.jsonl").write_text("stale\n")
     totals = run_chunked(iter(PROMPTS[1:5]), Stage(), tmp_path / "out.jsonl", key=lambda p: p.id)
     assert totals.failures == 0 and not (tmp_path / "out.failures.jsonl").exists()
+
+
+def test_an_input_edited_under_the_same_id_is_not_resumed(tmp_path):
+    out = tmp_path / "out.jsonl"
+    with pytest.raises(KeyboardInterrupt):
+        _run(out, Stage(crash_on_call=3))
+    PROMPTS[1] = PROMPTS[1].model_copy(update={"prompt": "an edited question"})
+    try:
+        with pytest.raises(DeliberateError, match="not the ones it was written from"):
+            _run(out, Stage())
+    finally:
+        PROMPTS[1] = PromptRecord(id="p1", prompt="question 1")

@@ -9,8 +9,9 @@ partial files through :class:`~deliberate.records.resume.ResumableOutput`, one c
 fsync, checkpoint) per chunk. Memory holds one chunk of inputs and results, whatever N is.
 
 Killed at any instant and run again, the stage resumes after the last committed chunk (the
-inputs it skips are checked against the checkpoint's digest, which also covers a fingerprint of
-the stage's settings: other settings are an error, not a silently mixed file). The chunk the
+inputs it skips are checked against the checkpoint's digest of their ids and contents and of a
+fingerprint of the stage's settings: other inputs or settings are an error, not a silently
+mixed file). The chunk the
 kill cut short is run again and its model calls come back from the response cache, so the
 finished files are byte for byte those of an uninterrupted run: records in input order.
 
@@ -31,6 +32,8 @@ from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
+
+from pydantic import BaseModel
 
 from deliberate.llm.usage import UsageReport
 from deliberate.records.jsonl import iter_jsonl_lines
@@ -81,13 +84,16 @@ def run_chunked(inputs: Iterable[T], run_chunk: Callable[[list[T]], StageResult]
     paths = partial_paths(out)
     files = {name: paths[name] for name in ("records", "failures", "chunks")}
     output = ResumableOutput(files, paths["checkpoint"], every=sys.maxsize, seconds=math.inf)
+
+    def resume_key(item: T) -> str:  # the id, the item's content and the settings
+        return f"{fingerprint}:{key(item)}:{content_digest(item)}"
+
     try:
-        for chunk in batched(output.resume(inputs, key=lambda item: f"{fingerprint}:{key(item)}"),
-                             chunk_size):
+        for chunk in batched(output.resume(inputs, key=resume_key), chunk_size):
             result = run_chunk(chunk)
             _write_chunk(output, chunk, result, tally)
             for item in chunk:
-                output.input_done(f"{fingerprint}:{key(item)}")
+                output.input_done(resume_key(item))
             output.commit()
     except BaseException:
         output.abandon()
@@ -96,6 +102,14 @@ def run_chunked(inputs: Iterable[T], run_chunk: Callable[[list[T]], StageResult]
     totals = read_totals(paths["chunks"])
     _publish(Path(out), paths, totals)
     return totals
+
+
+def content_digest(item: Any) -> str:
+    """A short hash of an input's content: an input edited under the same id is not resumed."""
+    import hashlib
+
+    text = item.model_dump_json() if isinstance(item, BaseModel) else repr(item)
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=8).hexdigest()
 
 
 def _write_chunk(output: ResumableOutput, chunk: list[Any], result: StageResult,

@@ -68,7 +68,7 @@ def sorted_lines(inputs: Sequence[Path], tmp: Path, run_lines: int = RUN_LINES) 
                 runs.append(_write_run(buffer, tmp, len(runs)))
                 buffer = []
     buffer.sort()
-    streams: list[Iterable[tuple[Key, str]]] = [_read_run(run) for run in runs] + [buffer]
+    streams: list[Iterable[tuple[Key, str]]] = [_keyed(run) for run in runs] + [buffer]
     previous: Key | None = None
     for key, line in heapq.merge(*streams):
         if key == previous:
@@ -84,10 +84,6 @@ def _write_run(buffer: list[tuple[Key, str]], tmp: Path, index: int) -> Path:
     with open(path, "w", encoding="utf-8") as handle:
         handle.writelines(line for _, line in buffer)
     return path
-
-
-def _read_run(path: Path) -> Iterator[tuple[Key, str]]:
-    return _keyed(path)
 
 
 def merge_jsonl(out: Path, inputs: Sequence[Path], run_lines: int = RUN_LINES) -> int:
