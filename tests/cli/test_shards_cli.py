@@ -117,3 +117,12 @@ def test_an_empty_shard_writes_an_empty_file(tmp_path: Path) -> None:
     assert main(["generate", "--prompts", str(one), "--teacher", "openai/t", "--shard", other,
                  "--out", str(tmp_path / "g.jsonl"), "--base-url", "http://127.0.0.1:9/v1"]) == 0
     assert (tmp_path / "g.jsonl").read_text() == ""
+
+
+def test_an_id_in_two_prompt_files_is_an_input_error(tmp_path: Path, prompts: Path, capsys) -> None:
+    again = tmp_path / "again.jsonl"
+    again.write_text(_lines(prompts)[3] + "\n")
+    assert main(["generate", "--prompts", str(prompts), "--prompts", str(again), "--teacher",
+                 "openai/t", "--out", str(tmp_path / "g.jsonl"), "--base-url", "http://127.0.0.1:9/v1"]) == 2
+    err = capsys.readouterr().err
+    assert "duplicate id 'q3'" in err and err.count("\n") == 1

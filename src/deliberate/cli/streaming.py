@@ -89,9 +89,10 @@ def prompt_stream(paths: Sequence[Path], *, categories: Any, shard: Shard | None
     """The prompts of every file in ``paths``, lazily, only ``shard``'s when given."""
     from deliberate.records.sources import iter_prompts
 
-    keep = shard.contains if shard else None
+    keep, seen = (shard.contains if shard else None), set[int]()  # ids unique across files
     prompts = itertools.chain.from_iterable(
-        iter_prompts(path, columns=columns, categories=categories, keep=keep) for path in paths)
+        iter_prompts(path, columns=columns, categories=categories, keep=keep, seen=seen)
+        for path in paths)
     return non_empty(prompts, "prompts", paths, shard)
 
 

@@ -63,9 +63,11 @@ def iter_prompts(
     categories: Collection[str] | None = None,
     split: str = "train",
     keep: Callable[[str], bool] | None = None,
+    seen: set[int] | None = None,
 ) -> Iterator[PromptRecord]:
     """:func:`load_prompts`, lazily: one record at a time, with the same checks (an empty
-    source is the caller's to detect). ``keep``: only ids it accepts (a shard's).
+    source is the caller's to detect). ``keep``: only ids it accepts (a shard's); ``seen``:
+    the id digests of earlier sources (one set for several files finds duplicates across them).
 
     Memory: JSONL, CSV and Parquet (by row group) are read as they go; ``hf:`` datasets as
     ``datasets`` reads them. The duplicate-id check keeps an 8-byte digest per kept id (about
@@ -74,7 +76,7 @@ def iter_prompts(
     columns = columns or ColumnMap()
     name = str(source)
     rows = _hf_rows(name[len(HF_PREFIX):], split) if name.startswith(HF_PREFIX) else iter_file_rows(Path(name))
-    seen: set[int] = set()
+    seen = set() if seen is None else seen
     for line, row in rows:
         record = _to_record(name, line, row, columns)
         if keep is not None and not keep(record.id):
