@@ -82,3 +82,23 @@ def test_a_shard_of_a_selection_without_data_stages_is_refused(tmp_path, monkeyp
     assert main(["run", str(config), "--shard", "1/2", "--from", "filter"]) == 2
     err = capsys.readouterr().err
     assert "--shard runs the data stages" in err and err.count("\n") == 1
+
+
+def test_shards_read_a_whole_labelled_file_when_label_is_off(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with LoopbackServer(responder) as server:
+        config = _config(tmp_path, server.base_url)
+        data = yaml.safe_load(config.read_text())
+        data["stages"]["label"] = {"enabled": False}
+        config.write_text(yaml.safe_dump(data))
+        run = tmp_path / "run"
+        run.mkdir()
+        (run / "labelled.jsonl").write_text("".join(
+            json.dumps({"id": f"q{i}", "prompt": f"task {i}", "category": ["none"]}) + "\n"
+            for i in range(N)))
+        for k in (1, 2):
+            assert main(["run", str(config), "--shard", f"{k}/2"]) == 0
+    ids = [[json.loads(line)["prompt_id"] for line in (run / f"generations.shard-{k}-of-2.jsonl")
+            .read_text().splitlines()] for k in (1, 2)]
+    assert not set(ids[0]) & set(ids[1])
+    assert sorted(set(ids[0]) | set(ids[1])) == sorted(f"q{i}" for i in range(N))

@@ -46,6 +46,12 @@ class RunContext:
         stem, _, suffix = name.partition(".")
         return self.path(f"{stem}.{self.shard.tag}.{suffix}")
 
+    def input(self, name: str) -> Path:
+        """A data stage's input: the shard's file, or (a shard whose earlier stage did not run
+        here, e.g. label disabled) the whole file, which :func:`_records` filters to the shard."""
+        own = self.output(name)
+        return own if own.exists() or not self.path(name).exists() else self.path(name)
+
     def require(self, role: str) -> str:
         model = getattr(self.config.models, role)
         if not model:
@@ -103,9 +109,15 @@ def label_stage(ctx: RunContext) -> StageOutcome:
 
 
 def _records(ctx: RunContext, name: str, record_type: type[Any]) -> Iterator[Any]:
+    """The records of a stage's input, lazily; a whole file read by a shard: its records only."""
     from deliberate.records import iter_records
 
-    return (record for _, record in iter_records(ctx.output(name), record_type))
+    path = ctx.input(name)
+    records = (record for _, record in iter_records(path, record_type))
+    if ctx.shard is None or path == ctx.output(name):
+        return records
+    shard = ctx.shard
+    return (r for r in records if shard.contains(getattr(r, "prompt_id", None) or r.id))
 
 
 def generate_stage(ctx: RunContext) -> StageOutcome:
