@@ -23,6 +23,7 @@ from deliberate.errors import DeliberateError
 COMMANDS = {
     "sample": "sample:sample", "label": "data:label", "generate": "data:generate",
     "judge": "data:judge", "judge-validate": "data:judge_validate", "filter": "data:filter_command",
+    "merge": "merge:merge",
     "sft": "train:sft", "rl": "train:rl",
     "eval": "evals:eval_command", "grade": "evals:grade_group", "jailbreak": "evals:jailbreak_group",
     "run": "pipeline:run", "init": "pipeline:init", "chat": "chat:chat", "demo": "demo:demo",

@@ -52,8 +52,9 @@ def stage_options(config_type: type[BaseModel], out_help: str, *, inputs: Sequen
         def claimed(**kwargs: Any) -> Any:
             from deliberate.records.claim import claim_output
 
-            with claim_output(kwargs["out"], [kwargs.get(name) for name in inputs],
-                              folder=out_folder):
+            given = [kwargs.get(name) for name in inputs]  # a repeatable option gives a tuple
+            paths = [p for g in given for p in (g if isinstance(g, tuple) else [g])]
+            with claim_output(kwargs["out"], paths, folder=out_folder):
                 return func(**kwargs)
 
         for decorator in reversed(decorators):

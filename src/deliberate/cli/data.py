@@ -2,7 +2,9 @@
 and ``judge-validate``, the judge's agreement with labelled verdicts.
 
 Each command reads its inputs, builds the stage's config from its flags (and ``--config``), and
-calls the stage's ``run_<stage>`` function; nothing here decides anything about the data.
+calls the stage's function; nothing here decides anything about the data. The model-calling
+stages stream (``stream_<stage>``: inputs read lazily, records written chunk by chunk,
+resumable, ``--shard K/N``); ``filter`` reads lazily and keeps only the samples that pass.
 """
 
 from __future__ import annotations
@@ -12,75 +14,86 @@ from typing import Any
 
 import click
 
-from deliberate.cli import common
+from deliberate.cli import common, streaming
 from deliberate.cli.options import GroupedCommand, config_options
 from deliberate.generate.cot import GenerateConfig
 from deliberate.generate.label import LabelConfig
 from deliberate.judge.filter import FilterConfig
 from deliberate.judge.judge import JudgeConfig
 from deliberate.judge.validate import ValidateConfig
+from deliberate.records.shards import Shard
 
 PATH = click.Path(path_type=Path)
 
 
 @click.command("label", cls=GroupedCommand)
-@click.option("--prompts", "-p", type=PATH, required=True, help="Prompt file (JSONL/CSV/Parquet).")
+@click.option("--prompts", "-p", multiple=True, required=True,
+              help="Prompt file (JSONL/CSV/Parquet) or glob; repeat for several.")
 @click.option("--labeler", "-m", required=True, help="Labeler model ref.")
 @click.option("--prompt-col", default="prompt", show_default=True, help="Column with the prompt text.")
 @common.stage_options(LabelConfig, "Labelled prompts (JSONL).", inputs=["prompts"])
-def label(prompts: Path, labeler: str, out: Path, prompt_col: str, spec_path: str,
-          config_file: Path | None, **kwargs: Any) -> None:
+@streaming.stream_options
+def label(prompts: tuple[str, ...], labeler: str, out: Path, prompt_col: str, spec_path: str,
+          config_file: Path | None, shard: Shard | None, chunk_size: int, **kwargs: Any) -> None:
     """Assign spec categories to prompts with an LLM."""
-    from deliberate.generate.label import run_label
-    from deliberate.records import ColumnMap, load_prompts
+    from deliberate.generate.label import stream_label
+    from deliberate.records import ColumnMap
 
     config, options = common.stage_setup(kwargs, config_file, LabelConfig)
     spec = common.load_spec_option(spec_path)
-    records = load_prompts(prompts, categories=spec.category_ids, columns=ColumnMap(prompt=prompt_col))
-    common.finish_stage("label", out, run_label(config, records, spec=spec, labeler=labeler,
-                                                options=options),
-                        max_failure_rate=kwargs.get("max_failure_rate"))
+    records = streaming.prompt_stream(streaming.expand_inputs(prompts, "--prompts"),
+                                      categories=spec.category_ids, shard=shard,
+                                      columns=ColumnMap(prompt=prompt_col))
+    totals = stream_label(config, records, out, spec=spec, labeler=labeler, options=options,
+                          chunk_size=chunk_size)
+    streaming.finish("label", out, totals, max_failure_rate=kwargs.get("max_failure_rate"))
 
 
 @click.command("generate", cls=GroupedCommand)
-@click.option("--prompts", "-p", type=PATH, required=True, help="Labelled prompts (JSONL).")
+@click.option("--prompts", "-p", multiple=True, required=True,
+              help="Labelled prompts (JSONL) or glob; repeat for several (e.g. shard files).")
 @click.option("--teacher", "-m", required=True, help="Teacher model ref.")
 @common.stage_options(GenerateConfig, "Generations (JSONL).", inputs=["prompts"])
-def generate(prompts: Path, teacher: str, out: Path, spec_path: str, config_file: Path | None,
-             **kwargs: Any) -> None:
+@streaming.stream_options
+def generate(prompts: tuple[str, ...], teacher: str, out: Path, spec_path: str,
+             config_file: Path | None, shard: Shard | None, chunk_size: int, **kwargs: Any) -> None:
     """Teacher writes spec-citing chains of thought and answers, several samples per prompt."""
-    from deliberate.generate.cot import run_generate
-    from deliberate.records import load_prompts
+    from deliberate.generate.cot import stream_generate
 
     config, options = common.stage_setup(kwargs, config_file, GenerateConfig)
     spec = common.load_spec_option(spec_path)
-    result = run_generate(config, load_prompts(prompts, categories=spec.category_ids), spec=spec,
-                          teacher=teacher, options=options)
-    checks = [r.checks for r in result.records]
-    summary = (f"citation check failed: {sum(not c.citation.valid for c in checks)}; "
-               f"spec leaks: {sum(c.leak.leaked for c in checks)}; mode declared: "
-               f"{sum(r.declared_mode is not None for r in result.records)}/{len(result.records)}")
-    common.finish_stage("generate", out, result, [summary],
-                        max_failure_rate=kwargs.get("max_failure_rate"))
+    records = streaming.prompt_stream(streaming.expand_inputs(prompts, "--prompts"),
+                                      categories=spec.category_ids, shard=shard)
+    totals = stream_generate(config, records, out, spec=spec, teacher=teacher, options=options,
+                             chunk_size=chunk_size)
+    tally = totals.tallies
+    summary = (f"citation check failed: {tally.get('citation_invalid', 0)}; "
+               f"spec leaks: {tally.get('spec_leak', 0)}; mode declared: "
+               f"{tally.get('mode_declared', 0)}/{totals.records}")
+    streaming.finish("generate", out, totals, [summary],
+                     max_failure_rate=kwargs.get("max_failure_rate"))
 
 
 @click.command("judge", cls=GroupedCommand)
-@click.option("--generations", "-g", type=PATH, required=True, help="Generations (JSONL).")
+@click.option("--generations", "-g", multiple=True, required=True,
+              help="Generations (JSONL) or glob; repeat for several (e.g. shard files).")
 @click.option("--judge", "-m", "judge_model", required=True, help="Judge model ref.")
 @common.stage_options(JudgeConfig, "Judged generations (JSONL).", inputs=["generations"])
-def judge(generations: Path, judge_model: str, out: Path, spec_path: str, config_file: Path | None,
-          **kwargs: Any) -> None:
+@streaming.stream_options
+def judge(generations: tuple[str, ...], judge_model: str, out: Path, spec_path: str,
+          config_file: Path | None, shard: Shard | None, chunk_size: int, **kwargs: Any) -> None:
     """Spec-aware judge scores each generation judge_k times; the score is the minimum."""
-    from deliberate.judge.judge import run_judge
-    from deliberate.records import read_jsonl
+    from deliberate.judge.judge import stream_judge
     from deliberate.records.generation import GenerationRecord
 
     config, options = common.stage_setup(kwargs, config_file, JudgeConfig)
-    result = run_judge(config, read_jsonl(generations, GenerationRecord),
-                       spec=common.load_spec_option(spec_path), judge=judge_model, options=options)
-    incomplete = sum(r.score is None for r in result.records)
-    common.finish_stage("judge", out, result, [f"samples without a complete judgment: {incomplete}"],
-                        max_failure_rate=kwargs.get("max_failure_rate"), total=len(result.records))
+    records = streaming.record_stream(streaming.expand_inputs(generations, "--generations"),
+                                      GenerationRecord, shard=shard, prompt_id=lambda g: g.prompt_id)
+    totals = stream_judge(config, records, out, spec=common.load_spec_option(spec_path),
+                          judge=judge_model, options=options, chunk_size=chunk_size)
+    incomplete = totals.tallies.get("unscored", 0)
+    streaming.finish("judge", out, totals, [f"samples without a complete judgment: {incomplete}"],
+                     max_failure_rate=kwargs.get("max_failure_rate"), total=totals.records)
 
 
 @click.command("judge-validate", cls=GroupedCommand)
@@ -109,21 +122,24 @@ def judge_validate(golden: str, judge_model: str, out: Path | None, spec_path: s
 
 
 @click.command("filter", cls=GroupedCommand)
-@click.option("--judged", "-j", type=PATH, required=True, help="Judged generations (JSONL).")
+@click.option("--judged", "-j", multiple=True, required=True,
+              help="Judged generations (JSONL) or glob; repeat for several (e.g. shard files).")
 @click.option("--push-to-hub", default=None, help="Also push the dataset to this HF repo.")
 @common.stage_options(FilterConfig, "SFT dataset (JSONL, chat messages).", inputs=["judged"],
                       spec=False, models=False)
-def filter_command(judged: Path, out: Path, push_to_hub: str | None, config_file: Path | None,
+def filter_command(judged: tuple[str, ...], out: Path, push_to_hub: str | None, config_file: Path | None,
                    **kwargs: Any) -> None:
     """Keep high-scoring, well-formed samples and export them as an SFT chat dataset."""
     from rich.console import Console
 
     from deliberate.judge.filter import run_filter
-    from deliberate.records import read_jsonl, write_jsonl
+    from deliberate.records import write_jsonl
     from deliberate.records.generation import JudgedRecord
 
     config = common.settings(kwargs, FilterConfig, common.read_config_file(config_file))
-    examples, summary = run_filter(config, read_jsonl(judged, JudgedRecord))
+    records = streaming.record_stream(streaming.expand_inputs(judged, "--judged"), JudgedRecord,
+                                      shard=None, prompt_id=lambda r: r.generation.prompt_id)
+    examples, summary = run_filter(config, records)
     write_jsonl(out, examples)
     console = Console(stderr=True, highlight=False)
     console.print(f"filter: kept {len(examples)} examples -> {out}", markup=False)

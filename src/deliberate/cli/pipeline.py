@@ -6,6 +6,9 @@ from pathlib import Path
 
 import click
 
+from deliberate.cli.streaming import shard_option
+from deliberate.records.shards import Shard
+
 
 @click.command("run")
 @click.argument("config_path", type=click.Path(path_type=Path), metavar="CONFIG.yaml")
@@ -13,8 +16,14 @@ import click
 @click.option("--only", default=None, help="Run only this stage.")
 @click.option("--dry-run", is_flag=True, help="Print the plan and model-call counts; call no model.")
 @click.option("--force", is_flag=True, help="Rerun stages even if up to date.")
-def run(config_path: Path, from_stage: str | None, only: str | None, dry_run: bool, force: bool) -> None:
-    """Run the whole pipeline from one config; re-running resumes where it stopped."""
+@shard_option
+def run(config_path: Path, from_stage: str | None, only: str | None, dry_run: bool, force: bool,
+        shard: Shard | None) -> None:
+    """Run the whole pipeline from one config; re-running resumes where it stopped.
+
+    With --shard K/N: only shard K of the data stages (label, generate, judge), for one of N
+    machines; it stops before the first other stage and says how to merge the shards.
+    """
     from rich.console import Console
 
     from deliberate.pipeline.config import load_pipeline_config
@@ -22,6 +31,14 @@ def run(config_path: Path, from_stage: str | None, only: str | None, dry_run: bo
 
     config = load_pipeline_config(config_path)
     console = Console(stderr=True, highlight=False)
+    if shard is not None and not dry_run:
+        from deliberate.pipeline.shard import merge_hint, run_shard
+
+        log = lambda text: console.print(text, markup=False)
+        stages = run_shard(config, shard, from_stage=from_stage, only=only, force=force, log=log)
+        for line in merge_hint(config, shard, stages, config_path):
+            log(line)
+        return
     if dry_run:
         for stage, line in plan(config, from_stage=from_stage, only=only):
             click.echo(f"{stage:9s} {line}")

@@ -11,7 +11,8 @@ changed are regenerated.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -22,6 +23,13 @@ from deliberate.llm import Backend, BackendOptions, ModelRequest, SamplingConfig
 from deliberate.llm.parsed import generate_parsed
 from deliberate.llm.types import ChatMessage, ModelResponse
 from deliberate.prompts import load_template
+from deliberate.records.chunked import (
+    DEFAULT_CHUNK,
+    StreamTotals,
+    run_chunked,
+    shared_backend,
+    stage_fingerprint,
+)
 from deliberate.records.generation import GenerationRecord
 from deliberate.records.modes import parse_declared_mode
 from deliberate.records.prompt import PromptRecord
@@ -113,6 +121,29 @@ def run_generate(
         else:  # well formed, or the last malformed reply (the filter drops it as "format")
             records.append(_record(prompt, request, parsed.response, spec, ref, config))
     return StageResult(records, failures, run.usage)
+
+
+def stream_generate(config: GenerateConfig, prompts: Iterable[PromptRecord], out: str | Path, *,
+                    spec: Spec, teacher: str | Backend, options: BackendOptions | None = None,
+                    chunk_size: int = DEFAULT_CHUNK) -> StreamTotals:
+    """:func:`run_generate` over prompts of any number, read lazily and written to ``out`` as
+    each chunk is done, resumable (:mod:`deliberate.records.chunked`); one backend for all.
+    Tallies: ``citation_invalid``, ``spec_leak``, ``mode_declared``."""
+    backend = shared_backend(teacher, options)
+
+    def run(chunk: list[PromptRecord]) -> StageResult:
+        return run_generate(config, chunk, spec=spec, teacher=backend(), options=options)
+
+    ref = teacher if isinstance(teacher, str) else teacher.ref
+    return run_chunked(prompts, run, out, key=lambda p: p.id, chunk_size=chunk_size,
+                       tally=_tally, fingerprint=stage_fingerprint("generate", config, ref,
+                                                                   spec.content_hash))
+
+
+def _tally(records: list[GenerationRecord]) -> dict[str, int]:
+    return {"citation_invalid": sum(not r.checks.citation.valid for r in records),
+            "spec_leak": sum(r.checks.leak.leaked for r in records),
+            "mode_declared": sum(r.declared_mode is not None for r in records)}
 
 
 def _well_formed(response: ModelResponse) -> ModelResponse:

@@ -11,7 +11,8 @@ Stage entry point: :func:`run_label`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -29,6 +30,13 @@ from deliberate.llm import (
 from deliberate.llm.parsed import extract_json_object, generate_parsed
 from deliberate.llm.types import ChatMessage
 from deliberate.prompts import load_template
+from deliberate.records.chunked import (
+    DEFAULT_CHUNK,
+    StreamTotals,
+    run_chunked,
+    shared_backend,
+    stage_fingerprint,
+)
 from deliberate.records.generation import SUGGESTED_MODE, mode_or_none
 from deliberate.records.modes import NONE_CATEGORY, ResponseMode
 from deliberate.records.prompt import PromptRecord
@@ -120,6 +128,24 @@ def run_label(
         else:
             records.append(_labelled(prompt, parsed.value, ref, template.hash))
     return StageResult(records, failures, run.usage if run else UsageReport())
+
+
+def stream_label(config: LabelConfig, prompts: Iterable[PromptRecord], out: str | Path, *,
+                 spec: Spec, labeler: str | Backend, options: BackendOptions | None = None,
+                 chunk_size: int = DEFAULT_CHUNK) -> StreamTotals:
+    """:func:`run_label` over prompts of any number, read lazily and written to ``out`` as each
+    chunk is done, resumable (:mod:`deliberate.records.chunked`). One backend serves every
+    chunk; none is made while no prompt needs a label."""
+    backend = shared_backend(labeler, options)
+
+    def run(chunk: list[PromptRecord]) -> StageResult:
+        needed = config.relabel or any(not p.category for p in chunk)
+        return run_label(config, chunk, spec=spec, labeler=backend() if needed else labeler,
+                         options=options)
+
+    ref = labeler if isinstance(labeler, str) else labeler.ref
+    return run_chunked(prompts, run, out, key=lambda p: p.id, chunk_size=chunk_size,
+                       fingerprint=stage_fingerprint("label", config, ref, spec.content_hash))
 
 
 def _reconsider(todo: Sequence[PromptRecord], requests: Sequence[ModelRequest], labels: dict,

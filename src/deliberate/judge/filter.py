@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -108,8 +108,12 @@ def modes_in_play(record: JudgedRecord) -> set[ResponseMode]:
     return {m for m in modes if m is not None}
 
 
-def run_filter(config: FilterConfig, records: Sequence[JudgedRecord]) -> tuple[list[SFTExample], FilterSummary]:
-    """Keep what passes, select, dedup and cap; every drop is counted with its reason."""
+def run_filter(config: FilterConfig, records: Iterable[JudgedRecord]) -> tuple[list[SFTExample], FilterSummary]:
+    """Keep what passes, select, dedup and cap; every drop is counted with its reason.
+
+    ``records`` is read once, lazily: only the samples that pass the checks are held (the
+    selection steps rank, dedup and cap across all of them, so they cannot stream further).
+    """
     dropped: dict[str, Counter[str]] = defaultdict(Counter)
     every: dict[str, Counter[str]] = defaultdict(Counter)
     passing = []

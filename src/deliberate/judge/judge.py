@@ -11,7 +11,8 @@ it as advisory context; its own ``expected_mode`` in each verdict is what it con
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -22,6 +23,13 @@ from deliberate.llm import Backend, BackendOptions, ModelRequest, SamplingConfig
 from deliberate.llm.parsed import generate_parsed
 from deliberate.llm.types import ChatMessage
 from deliberate.prompts import load_template
+from deliberate.records.chunked import (
+    DEFAULT_CHUNK,
+    StreamTotals,
+    run_chunked,
+    shared_backend,
+    stage_fingerprint,
+)
 from deliberate.records.generation import GenerationRecord, JudgedRecord, Verdict
 from deliberate.records.modes import NONE_CATEGORY, ResponseMode
 from deliberate.records.response import FailureRecord
@@ -158,6 +166,23 @@ def run_judge(
     failures = [FailureRecord(id=r.generation.key, stage="judge", model=ref, error="; ".join(r.errors))
                 for r in records if r.score is None and r.generation.key in by_key]
     return StageResult(records, failures, usage)
+
+
+def stream_judge(config: JudgeConfig, generations: Iterable[GenerationRecord], out: str | Path, *,
+                 spec: Spec, judge: str | Backend, options: BackendOptions | None = None,
+                 chunk_size: int = DEFAULT_CHUNK) -> StreamTotals:
+    """:func:`run_judge` over generations of any number, read lazily and written to ``out`` as
+    each chunk is done, resumable (:mod:`deliberate.records.chunked`); one backend for all.
+    Tally: ``unscored`` (every generation has a record, scored or not)."""
+    backend = shared_backend(judge, options)
+
+    def run(chunk: list[GenerationRecord]) -> StageResult:
+        return run_judge(config, chunk, spec=spec, judge=backend(), options=options)
+
+    ref = judge if isinstance(judge, str) else judge.ref
+    return run_chunked(generations, run, out, key=lambda g: g.key, chunk_size=chunk_size,
+                       tally=lambda records: {"unscored": sum(r.score is None for r in records)},
+                       fingerprint=stage_fingerprint("judge", config, ref, spec.content_hash))
 
 
 def rejected_by_checks(generation: GenerationRecord) -> str | None:

@@ -41,8 +41,9 @@ def stage_hash(ctx: RunContext, stage: str) -> str:
         "spec": ctx.spec.content_hash if stage in STAGE_USES_SPEC else None,
         "prompts": [p.model_dump() for p in ctx.config.prompts] if stage == "label" else None,
         "eval_models": ctx.config.stages.eval.models if stage == "eval" else None,
+        "shard": str(ctx.shard) if ctx.shard else None,
     }
-    files = [ctx.path(name) for name in STAGE_INPUTS[stage]]
+    files = [ctx.input(name) for name in STAGE_INPUTS[stage]]
     if stage == "label":
         files += [Path(p.path) for p in ctx.config.prompts if not p.path.startswith("hf:")]
     return hash_inputs(settings, files)

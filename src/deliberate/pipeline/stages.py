@@ -1,19 +1,21 @@
 """Each pipeline stage as a small function of the run context: inputs -> outputs + counts.
 
 A stage builds its own config from its ``stages.<name>`` section and calls the same
-``run_<stage>`` function as the single-stage command, with the loaded spec and the run's backend
+function as the single-stage command (label, generate and judge stream: inputs read lazily,
+records written chunk by chunk), with the loaded spec and the run's backend
 options (the run's cache), so a stage killed mid-way resumes from what it had received.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from deliberate.errors import DeliberateError
 from deliberate.pipeline.config import PipelineConfig, stage_config
+from deliberate.records.shards import Shard
 
 
 @dataclass
@@ -27,6 +29,8 @@ class StageOutcome:
 class RunContext:
     config: PipelineConfig
     spec: Any
+    shard: Shard | None = None
+    """Run one shard of the data stages: their outputs are ``<name>.shard-K-of-N.jsonl``."""
 
     @property
     def dir(self) -> Path:
@@ -34,6 +38,19 @@ class RunContext:
 
     def path(self, name: str) -> Path:
         return self.dir / name
+
+    def output(self, name: str) -> Path:
+        """A data stage's file: ``name`` itself, or the shard's (``labelled.shard-1-of-4.jsonl``)."""
+        if self.shard is None:
+            return self.path(name)
+        stem, _, suffix = name.partition(".")
+        return self.path(f"{stem}.{self.shard.tag}.{suffix}")
+
+    def input(self, name: str) -> Path:
+        """A data stage's input: the shard's file, or (a shard whose earlier stage did not run
+        here, e.g. label disabled) the whole file, which :func:`_records` filters to the shard."""
+        own = self.output(name)
+        return own if own.exists() or not self.path(name).exists() else self.path(name)
 
     def require(self, role: str) -> str:
         model = getattr(self.config.models, role)
@@ -53,59 +70,78 @@ def load_sources(ctx: RunContext) -> list[Any]:
     return prompts
 
 
-def _write(out: Path, result: Any, counts: dict[str, Any]) -> StageOutcome:
-    from deliberate.records.stage_output import write_stage_output
+def iter_sources(ctx: RunContext) -> Iterator[Any]:
+    """The prompts of every source, lazily (a source with a ``limit`` is loaded whole, to draw
+    its seeded subset), only the run's shard's when it has one."""
+    from deliberate.records.sources import ColumnMap, iter_prompts, load_prompts, subsample
 
-    write_stage_output(out, result.records, result.failures, result.usage)
-    return StageOutcome([out], counts, result.usage.model_dump())
+    keep = ctx.shard.contains if ctx.shard else None
+    for source in ctx.config.prompts:
+        columns = ColumnMap(prompt=source.prompt_col, id=source.id_col, category=source.category_col)
+        if source.limit is None:
+            yield from iter_prompts(source.path, columns=columns, categories=ctx.spec.category_ids,
+                                    keep=keep)
+        else:
+            loaded = load_prompts(source.path, columns=columns, categories=ctx.spec.category_ids)
+            yield from (p for p in subsample(loaded, source.limit) if keep is None or keep(p.id))
+
+
+def _outcome(out: Path, totals: Any, counts: dict[str, Any]) -> StageOutcome:
+    return StageOutcome([out], counts, totals.usage.model_dump())
 
 
 def label_stage(ctx: RunContext) -> StageOutcome:
-    from deliberate.generate.label import LabelConfig, run_label
-    from deliberate.llm import UsageReport
-    from deliberate.records.stage_output import StageResult
+    from deliberate.generate.label import LabelConfig, stream_label
 
-    prompts = load_sources(ctx)
     config = stage_config(ctx.config.stages.label, LabelConfig)
-    if config.relabel or any(not p.category for p in prompts):
-        labeler = ctx.require("labeler")
-        result = run_label(config, prompts, spec=ctx.spec, labeler=labeler,
-                           options=ctx.config.options_for(labeler))
-    else:
-        result = StageResult(prompts, [], UsageReport())
-    counts = {"prompts": len(result.records), "failed": len(result.failures)}
-    return _write(ctx.path("labelled.jsonl"), result, counts)
+
+    def checked(prompts: Iterator[Any]) -> Iterator[Any]:
+        for prompt in prompts:  # a labeler is needed only once a prompt needs a label
+            if config.relabel or not prompt.category:
+                ctx.require("labeler")
+            yield prompt
+
+    labeler = ctx.config.models.labeler or "none"
+    out = ctx.output("labelled.jsonl")
+    totals = stream_label(config, checked(iter_sources(ctx)), out, spec=ctx.spec, labeler=labeler,
+                          options=ctx.config.options_for(labeler))
+    return _outcome(out, totals, {"prompts": totals.records, "failed": totals.failures})
 
 
-def _model_stage(ctx: RunContext, role: str, source: str, record_type: type[Any], run: Any,
-                 config: Any) -> Any:
-    """Read ``source`` as ``record_type`` and run a stage with the model in ``role``."""
-    from deliberate.records import read_jsonl
+def _records(ctx: RunContext, name: str, record_type: type[Any]) -> Iterator[Any]:
+    """The records of a stage's input, lazily; a whole file read by a shard: its records only."""
+    from deliberate.records import iter_records
 
-    model = ctx.require(role)
-    return run(config, read_jsonl(ctx.path(source), record_type), spec=ctx.spec,
-               options=ctx.config.options_for(model), **{role: model})
+    path = ctx.input(name)
+    records = (record for _, record in iter_records(path, record_type))
+    if ctx.shard is None or path == ctx.output(name):
+        return records
+    shard = ctx.shard
+    return (r for r in records if shard.contains(getattr(r, "prompt_id", None) or r.id))
 
 
 def generate_stage(ctx: RunContext) -> StageOutcome:
-    from deliberate.generate.cot import GenerateConfig, run_generate
+    from deliberate.generate.cot import GenerateConfig, stream_generate
     from deliberate.records.prompt import PromptRecord
 
     config = stage_config(ctx.config.stages.generate, GenerateConfig)
-    result = _model_stage(ctx, "teacher", "labelled.jsonl", PromptRecord, run_generate, config)
-    counts = {"generations": len(result.records), "failed": len(result.failures),
-              "citation_invalid": sum(not r.checks.citation.valid for r in result.records)}
-    return _write(ctx.path("generations.jsonl"), result, counts)
+    teacher, out = ctx.require("teacher"), ctx.output("generations.jsonl")
+    totals = stream_generate(config, _records(ctx, "labelled.jsonl", PromptRecord), out,
+                             spec=ctx.spec, teacher=teacher, options=ctx.config.options_for(teacher))
+    return _outcome(out, totals, {"generations": totals.records, "failed": totals.failures,
+                                  "citation_invalid": totals.tallies.get("citation_invalid", 0)})
 
 
 def judge_stage(ctx: RunContext) -> StageOutcome:
-    from deliberate.judge.judge import JudgeConfig, run_judge
+    from deliberate.judge.judge import JudgeConfig, stream_judge
     from deliberate.records.generation import GenerationRecord
 
     config = stage_config(ctx.config.stages.judge, JudgeConfig)
-    result = _model_stage(ctx, "judge", "generations.jsonl", GenerationRecord, run_judge, config)
-    counts = {"judged": len(result.records), "unscored": sum(r.score is None for r in result.records)}
-    return _write(ctx.path("judged.jsonl"), result, counts)
+    judge, out = ctx.require("judge"), ctx.output("judged.jsonl")
+    totals = stream_judge(config, _records(ctx, "generations.jsonl", GenerationRecord), out,
+                          spec=ctx.spec, judge=judge, options=ctx.config.options_for(judge))
+    return _outcome(out, totals, {"judged": totals.records,
+                                  "unscored": totals.tallies.get("unscored", 0)})
 
 
 def filter_stage(ctx: RunContext) -> StageOutcome:

@@ -135,6 +135,16 @@ class ResumableOutput:
             handle.close()
         self._handles = {}
 
+    def abandon(self) -> None:
+        """Close the files without committing what is buffered: a batch cut short (by an
+        exception) is dropped, and the checkpoint still describes the last complete one."""
+        for name in self._buffers:
+            self._buffers[name].clear()
+        self._pending = 0
+        for handle in self._handles.values():
+            handle.close()
+        self._handles = {}
+
     def __enter__(self) -> Self:
         return self
 

@@ -1,6 +1,7 @@
 """Loading prompts from JSONL, CSV, Parquet or a HuggingFace dataset, with column mapping.
 
-Every source becomes a list of :class:`PromptRecord`. Ids come from an id column where one is
+Every source becomes a list of :class:`PromptRecord` (or, through :func:`iter_prompts`, a lazy
+stream of them). Ids come from an id column where one is
 given, else from a content hash of the prompt, so reloading the same source gives the same ids.
 Categories are checked against the spec's category ids (when given) with the file and line of
 the first unknown one.
@@ -9,8 +10,9 @@ the first unknown one.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import math
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -47,24 +49,49 @@ def load_prompts(
         InputFileError: unreadable file, bad line, missing prompt field, unknown category,
             empty source, duplicate id.
     """
+    records = list(itertools.islice(
+        iter_prompts(source, columns=columns, categories=categories, split=split), limit))
+    if not records:
+        raise InputFileError(str(source), "no prompts found (empty source)")
+    return records
+
+
+def iter_prompts(
+    source: str | Path,
+    *,
+    columns: ColumnMap | None = None,
+    categories: Collection[str] | None = None,
+    split: str = "train",
+    keep: Callable[[str], bool] | None = None,
+    seen: set[int] | None = None,
+) -> Iterator[PromptRecord]:
+    """:func:`load_prompts`, lazily: one record at a time, with the same checks (an empty
+    source is the caller's to detect). ``keep``: only ids it accepts (a shard's); ``seen``:
+    the id digests of earlier sources (one set for several files finds duplicates across them).
+
+    Memory: JSONL, CSV and Parquet (by row group) are read as they go; ``hf:`` datasets as
+    ``datasets`` reads them. The duplicate-id check keeps an 8-byte digest per kept id (about
+    60 MB at a million prompts), not the ids.
+    """
     columns = columns or ColumnMap()
     name = str(source)
     rows = _hf_rows(name[len(HF_PREFIX):], split) if name.startswith(HF_PREFIX) else iter_file_rows(Path(name))
-    records: list[PromptRecord] = []
-    seen: dict[str, int] = {}
+    seen = set() if seen is None else seen
     for line, row in rows:
         record = _to_record(name, line, row, columns)
+        if keep is not None and not keep(record.id):
+            continue
         if categories is not None:
             check_categories(record, categories, name, line)
-        if record.id in seen:
-            raise InputFileError(name, f"duplicate id '{record.id}' (first on line {seen[record.id]})", line)
-        seen[record.id] = line
-        records.append(record)
-        if limit is not None and len(records) >= limit:
-            break
-    if not records:
-        raise InputFileError(name, "no prompts found (empty source)")
-    return records
+        digest = _id_digest(record.id)
+        if digest in seen:
+            raise InputFileError(name, f"duplicate id '{record.id}'", line)
+        seen.add(digest)
+        yield record
+
+
+def _id_digest(record_id: str) -> int:
+    return int.from_bytes(hashlib.blake2b(record_id.encode("utf-8"), digest_size=8).digest(), "big")
 
 
 def check_categories(record: PromptRecord, categories: Collection[str], source: str,
@@ -156,10 +183,14 @@ def _parquet_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     except ImportError:
         raise DeliberateError("reading Parquet needs pyarrow: pip install 'deliberate[data]'") from None
     try:
-        table = pq.read_table(path)
+        batches = pq.ParquetFile(path).iter_batches(batch_size=1024)
+        line = 0
+        for batch in batches:  # one batch of rows at a time: memory flat in the file's size
+            for row in batch.to_pylist():
+                line += 1
+                yield line, row
     except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
         raise InputFileError(path, f"not a readable Parquet file ({exc})") from None
-    yield from enumerate(table.to_pylist(), start=1)
 
 
 def _hf_rows(spec: str, split: str) -> Iterator[tuple[int, dict[str, Any]]]:

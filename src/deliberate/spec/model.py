@@ -108,10 +108,20 @@ class Spec(_Strict):
     # -- rendering -----------------------------------------------------------------------------
 
     def render(self) -> str:
-        """The whole spec as Markdown."""
+        """The whole spec as Markdown (rendered once: a spec is not changed after loading, and
+        the data stages ask for it, or its hash, for every record)."""
+        return self.rendered
+
+    @cached_property
+    def rendered(self) -> str:
         from deliberate.spec.render import render_spec
 
         return render_spec(self)
+
+    @cached_property
+    def excerpts(self) -> dict[tuple[str, ...], str]:
+        """Excerpts rendered so far, by category ids (see :meth:`for_categories`)."""
+        return {}
 
     def for_category(self, category_id: str) -> str:
         """spec(category), as in the paper: the shared parts (preamble, definitions, style
@@ -126,7 +136,10 @@ class Spec(_Strict):
         then the full section of each one."""
         from deliberate.spec.render import render_excerpt
 
-        return render_excerpt(self, category_ids or [NONE_CATEGORY])
+        key = tuple(category_ids or [NONE_CATEGORY])
+        if key not in self.excerpts:
+            self.excerpts[key] = render_excerpt(self, list(key))
+        return self.excerpts[key]
 
     def excerpt_hash(self, category_id: str | list[str]) -> str:
         """Content hash of the excerpt; changes only when that excerpt does."""
