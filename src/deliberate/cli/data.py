@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from deliberate.cli import common
+from deliberate.cli.batch import run_stage as batched
 from deliberate.cli.options import GroupedCommand, config_options
 from deliberate.generate.cot import GenerateConfig
 from deliberate.generate.label import LabelConfig
@@ -27,7 +28,7 @@ PATH = click.Path(path_type=Path)
 @click.option("--prompts", "-p", type=PATH, required=True, help="Prompt file (JSONL/CSV/Parquet).")
 @click.option("--labeler", "-m", required=True, help="Labeler model ref.")
 @click.option("--prompt-col", default="prompt", show_default=True, help="Column with the prompt text.")
-@common.stage_options(LabelConfig, "Labelled prompts (JSONL).", inputs=["prompts"])
+@common.stage_options(LabelConfig, "Labelled prompts (JSONL).", inputs=["prompts"], batch=True)
 def label(prompts: Path, labeler: str, out: Path, prompt_col: str, spec_path: str,
           config_file: Path | None, **kwargs: Any) -> None:
     """Assign spec categories to prompts with an LLM."""
@@ -37,15 +38,16 @@ def label(prompts: Path, labeler: str, out: Path, prompt_col: str, spec_path: st
     config, options = common.stage_setup(kwargs, config_file, LabelConfig)
     spec = common.load_spec_option(spec_path)
     records = load_prompts(prompts, categories=spec.category_ids, columns=ColumnMap(prompt=prompt_col))
-    common.finish_stage("label", out, run_label(config, records, spec=spec, labeler=labeler,
-                                                options=options),
-                        max_failure_rate=kwargs.get("max_failure_rate"))
+    result = batched("label", kwargs, labeler, options, out, lambda model: run_label(
+        config, records, spec=spec, labeler=model, options=options))
+    if result is not None:  # None: exported for a batch runner
+        common.finish_stage("label", out, result, max_failure_rate=kwargs.get("max_failure_rate"))
 
 
 @click.command("generate", cls=GroupedCommand)
 @click.option("--prompts", "-p", type=PATH, required=True, help="Labelled prompts (JSONL).")
 @click.option("--teacher", "-m", required=True, help="Teacher model ref.")
-@common.stage_options(GenerateConfig, "Generations (JSONL).", inputs=["prompts"])
+@common.stage_options(GenerateConfig, "Generations (JSONL).", inputs=["prompts"], batch=True)
 def generate(prompts: Path, teacher: str, out: Path, spec_path: str, config_file: Path | None,
              **kwargs: Any) -> None:
     """Teacher writes spec-citing chains of thought and answers, several samples per prompt."""
@@ -54,8 +56,11 @@ def generate(prompts: Path, teacher: str, out: Path, spec_path: str, config_file
 
     config, options = common.stage_setup(kwargs, config_file, GenerateConfig)
     spec = common.load_spec_option(spec_path)
-    result = run_generate(config, load_prompts(prompts, categories=spec.category_ids), spec=spec,
-                          teacher=teacher, options=options)
+    records = load_prompts(prompts, categories=spec.category_ids)
+    result = batched("generate", kwargs, teacher, options, out, lambda model: run_generate(
+        config, records, spec=spec, teacher=model, options=options))
+    if result is None:
+        return
     checks = [r.checks for r in result.records]
     summary = (f"citation check failed: {sum(not c.citation.valid for c in checks)}; "
                f"spec leaks: {sum(c.leak.leaked for c in checks)}; mode declared: "
@@ -67,7 +72,8 @@ def generate(prompts: Path, teacher: str, out: Path, spec_path: str, config_file
 @click.command("judge", cls=GroupedCommand)
 @click.option("--generations", "-g", type=PATH, required=True, help="Generations (JSONL).")
 @click.option("--judge", "-m", "judge_model", required=True, help="Judge model ref.")
-@common.stage_options(JudgeConfig, "Judged generations (JSONL).", inputs=["generations"])
+@common.stage_options(JudgeConfig, "Judged generations (JSONL).", inputs=["generations"],
+                      batch=True)
 def judge(generations: Path, judge_model: str, out: Path, spec_path: str, config_file: Path | None,
           **kwargs: Any) -> None:
     """Spec-aware judge scores each generation judge_k times; the score is the minimum."""
@@ -76,8 +82,11 @@ def judge(generations: Path, judge_model: str, out: Path, spec_path: str, config
     from deliberate.records.generation import GenerationRecord
 
     config, options = common.stage_setup(kwargs, config_file, JudgeConfig)
-    result = run_judge(config, read_jsonl(generations, GenerationRecord),
-                       spec=common.load_spec_option(spec_path), judge=judge_model, options=options)
+    spec, records = common.load_spec_option(spec_path), read_jsonl(generations, GenerationRecord)
+    result = batched("judge", kwargs, judge_model, options, out, lambda model: run_judge(
+        config, records, spec=spec, judge=model, options=options))
+    if result is None:
+        return
     incomplete = sum(r.score is None for r in result.records)
     common.finish_stage("judge", out, result, [f"samples without a complete judgment: {incomplete}"],
                         max_failure_rate=kwargs.get("max_failure_rate"), total=len(result.records))
