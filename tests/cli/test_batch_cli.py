@@ -121,7 +121,8 @@ def test_a_reply_that_does_not_parse_is_asked_again_in_a_second_round(tmp_path):
     assert sorted(p.name for p in (tmp_path / "l.jsonl.batch").iterdir()) == ["round-001", "round-002"]
 
 
-def test_a_killed_run_resumes_the_same_batch(tmp_path):
+@pytest.mark.parametrize("stop, code", [(signal.SIGKILL, -signal.SIGKILL), (signal.SIGINT, 130)])
+def test_a_killed_run_resumes_the_same_batch(tmp_path, stop, code):
     prompts, out = _prompts(tmp_path, 10), tmp_path / "g.jsonl"
     with LoopbackServer(scripted(RESPONDERS), batch_delay=3.0) as server:
         args = [*_generate(prompts, out, server, tmp_path / "c.sqlite"), "--batch", *FAST]
@@ -131,8 +132,8 @@ def test_a_killed_run_resumes_the_same_batch(tmp_path):
         deadline = time.time() + 90
         while server.batch.polls < 2 and time.time() < deadline and first.poll() is None:
             time.sleep(0.02)
-        os.kill(first.pid, signal.SIGKILL)
-        first.wait()
+        os.kill(first.pid, stop)
+        assert first.wait(timeout=60) == code  # SIGINT: Ctrl-C, exit 130
         assert server.batch.created == 1 and not out.exists()
         state = tmp_path / "g.jsonl.batch" / "round-001" / "batch.json"
         batch_id = json.loads(state.read_text())["parts"][0]["batch_id"]

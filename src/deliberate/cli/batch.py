@@ -43,12 +43,19 @@ def run_stage(name: str, kwargs: dict[str, Any], model: str, options: BackendOpt
     from deliberate.llm.batchrounds import run_in_batches
 
     outcome = run_in_batches(stage, model, options, plan,
-                             folder=plan.batch_dir or default_dir(out), description=name)
+                             folder=plan.batch_dir or default_dir(out), description=name,
+                             notify=_say if options.progress else None)
     if outcome.exported is not None:
         _exported(name, outcome.exported, plan, model)
         return None
     result = outcome.result
     return result._replace(usage=outcome.stage_usage(result.usage, result_ref(result, model)))
+
+
+def _say(line: str) -> None:
+    import click
+
+    click.echo(line, err=True)
 
 
 def result_ref(result: Any, model: str) -> str:

@@ -71,10 +71,13 @@ class BatchOutcome(Generic[T]):
 
 def run_in_batches(stage: Callable[[Backend], T], model: str | Backend,
                    options: BackendOptions, plan: BatchOptions, *, folder: Path | None = None,
-                   description: str = "batch") -> BatchOutcome[T]:
+                   description: str = "batch",
+                   notify: Callable[[str], None] | None = None) -> BatchOutcome[T]:
     """Run ``stage(backend)`` in batch rounds (see the module docstring).
 
-    ``folder``: where the Batch API's rounds keep their state (``plan.batch``).
+    ``folder``: where the Batch API's rounds keep their state (``plan.batch``). ``notify``
+    gets a line after each round that deferred requests (its progress bar counted them as
+    failed: they are not).
     """
     from deliberate.llm.refs import get_backend
 
@@ -89,7 +92,8 @@ def run_in_batches(stage: Callable[[Backend], T], model: str | Backend,
         raise DeliberateError("--batch: needs a folder for the batches' state (--batch-dir)")
     cache = ResponseCache(options.cache or default_cache_path())
     try:
-        return _Rounds(stage, backend, options, plan, cache, folder, description).run()
+        return _Rounds(stage, backend, options, plan, cache, folder, description,
+                       notify or (lambda line: None)).run()
     finally:
         cache.close()
 
@@ -97,7 +101,7 @@ def run_in_batches(stage: Callable[[Backend], T], model: str | Backend,
 class _Rounds(Generic[T]):
     def __init__(self, stage: Callable[[Backend], T], backend: Backend, options: BackendOptions,
                  plan: BatchOptions, cache: ResponseCache, folder: Path | None,
-                 description: str) -> None:
+                 description: str, notify: Callable[[str], None]) -> None:
         self.stage = stage
         self.backend = backend
         self.options = options
@@ -105,6 +109,7 @@ class _Rounds(Generic[T]):
         self.cache = cache
         self.folder = folder
         self.description = description
+        self.notify = notify
         self.ledger = Ledger()
         self.outcome: BatchOutcome[T] = BatchOutcome(None)
         self.key_identity = ""
@@ -131,6 +136,10 @@ class _Rounds(Generic[T]):
                 self.outcome.unanswered = deferring.refused
                 _remove(spool)
                 return self.outcome
+            where = (spool.parent.name if self.plan.batch
+                     else self.plan.batch_export)  # type: ignore[union-attr]
+            self.notify(f"{self.description}: {deferring.deferred} requests the cache cannot "
+                        f"answer go to batch {where} (counted as failed above: deferred, not lost)")
             if self.plan.batch_export is not None:
                 self.outcome.exported = export_batch(
                     deferring.requests(), self.plan.batch_export, model=_served_name(self.backend),
