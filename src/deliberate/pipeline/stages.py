@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from deliberate.errors import DeliberateError
+from deliberate.pipeline.batching import run_model_stage
 from deliberate.pipeline.config import PipelineConfig, stage_config
 
 
@@ -69,8 +70,10 @@ def label_stage(ctx: RunContext) -> StageOutcome:
     config = stage_config(ctx.config.stages.label, LabelConfig)
     if config.relabel or any(not p.category for p in prompts):
         labeler = ctx.require("labeler")
-        result = run_label(config, prompts, spec=ctx.spec, labeler=labeler,
-                           options=ctx.config.options_for(labeler))
+        options = ctx.config.options_for(labeler)
+        result = run_model_stage(ctx.config.stages.label, "label", labeler, options,
+                                 ctx.path("labelled.jsonl"), lambda model: run_label(
+                                     config, prompts, spec=ctx.spec, labeler=model, options=options))
     else:
         result = StageResult(prompts, [], UsageReport())
     counts = {"prompts": len(result.records), "failed": len(result.failures)}
@@ -78,13 +81,15 @@ def label_stage(ctx: RunContext) -> StageOutcome:
 
 
 def _model_stage(ctx: RunContext, role: str, source: str, record_type: type[Any], run: Any,
-                 config: Any) -> Any:
+                 config: Any, name: str, out: str) -> Any:
     """Read ``source`` as ``record_type`` and run a stage with the model in ``role``."""
     from deliberate.records import read_jsonl
 
     model = ctx.require(role)
-    return run(config, read_jsonl(ctx.path(source), record_type), spec=ctx.spec,
-               options=ctx.config.options_for(model), **{role: model})
+    records, options = read_jsonl(ctx.path(source), record_type), ctx.config.options_for(model)
+    return run_model_stage(getattr(ctx.config.stages, name), name, model, options, ctx.path(out),
+                           lambda backend: run(config, records, spec=ctx.spec, options=options,
+                                               **{role: backend}))
 
 
 def generate_stage(ctx: RunContext) -> StageOutcome:
@@ -92,7 +97,8 @@ def generate_stage(ctx: RunContext) -> StageOutcome:
     from deliberate.records.prompt import PromptRecord
 
     config = stage_config(ctx.config.stages.generate, GenerateConfig)
-    result = _model_stage(ctx, "teacher", "labelled.jsonl", PromptRecord, run_generate, config)
+    result = _model_stage(ctx, "teacher", "labelled.jsonl", PromptRecord, run_generate, config,
+                          "generate", "generations.jsonl")
     counts = {"generations": len(result.records), "failed": len(result.failures),
               "citation_invalid": sum(not r.checks.citation.valid for r in result.records)}
     return _write(ctx.path("generations.jsonl"), result, counts)
@@ -103,7 +109,8 @@ def judge_stage(ctx: RunContext) -> StageOutcome:
     from deliberate.records.generation import GenerationRecord
 
     config = stage_config(ctx.config.stages.judge, JudgeConfig)
-    result = _model_stage(ctx, "judge", "generations.jsonl", GenerationRecord, run_judge, config)
+    result = _model_stage(ctx, "judge", "generations.jsonl", GenerationRecord, run_judge, config,
+                          "judge", "judged.jsonl")
     counts = {"judged": len(result.records), "unscored": sum(r.score is None for r in result.records)}
     return _write(ctx.path("judged.jsonl"), result, counts)
 
