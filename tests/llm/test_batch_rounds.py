@@ -54,6 +54,25 @@ def test_rounds_until_nothing_is_deferred(tmp_path):
     assert len(lines) == 2 and "6 requests" in lines[0] and "round-001" in lines[0]
 
 
+def test_a_stage_writing_as_it_goes_writes_only_in_its_final_run(tmp_path):
+    passes = []
+    with LoopbackServer() as server:
+        options = _options(server, tmp_path)
+
+        def run(final):
+            def stage(backend):
+                passes.append(final)
+                return generate_parsed(_requests(4), backend, lambda r: r.content, options)
+            return stage
+
+        outcome = run_in_batches(run(False), "openai/m", options,
+                                 BatchOptions(batch=True, batch_poll=0.05), folder=tmp_path / "b",
+                                 final_stage=run(True))
+        assert server.batch.created == 1 and server.received == 0
+    assert passes == [False, False, True]  # defers 4, defers none, then the real run
+    assert [p.value for p in outcome.result.results] == [f"echo: q{i}" for i in range(4)]
+
+
 def test_import_alone_never_sends_what_it_lacks(tmp_path):
     with LoopbackServer() as server:
         options = _options(server, tmp_path)

@@ -72,12 +72,16 @@ class BatchOutcome(Generic[T]):
 def run_in_batches(stage: Callable[[Backend], T], model: str | Backend,
                    options: BackendOptions, plan: BatchOptions, *, folder: Path | None = None,
                    description: str = "batch",
-                   notify: Callable[[str], None] | None = None) -> BatchOutcome[T]:
+                   notify: Callable[[str], None] | None = None,
+                   final_stage: Callable[[Backend], T] | None = None) -> BatchOutcome[T]:
     """Run ``stage(backend)`` in batch rounds (see the module docstring).
 
     ``folder``: where the Batch API's rounds keep their state (``plan.batch``). ``notify``
     gets a line after each round that deferred requests (its progress bar counted them as
-    failed: they are not).
+    failed: they are not). ``final_stage``: for a stage that writes its output as it goes,
+    the run that may write it; ``stage`` then writes somewhere to throw away, and
+    ``final_stage`` runs once, after the round that deferred nothing, every answer from the
+    cache. Without it, that round's result is the stage's.
     """
     from deliberate.llm.refs import get_backend
 
@@ -92,8 +96,10 @@ def run_in_batches(stage: Callable[[Backend], T], model: str | Backend,
         raise DeliberateError("--batch: needs a folder for the batches' state (--batch-dir)")
     cache = ResponseCache(options.cache or default_cache_path())
     try:
-        return _Rounds(stage, backend, options, plan, cache, folder, description,
-                       notify or (lambda line: None)).run()
+        rounds = _Rounds(stage, backend, options, plan, cache, folder, description,
+                         notify or (lambda line: None))
+        rounds.final_stage = final_stage
+        return rounds.run()
     finally:
         cache.close()
 
@@ -113,6 +119,7 @@ class _Rounds(Generic[T]):
         self.ledger = Ledger()
         self.outcome: BatchOutcome[T] = BatchOutcome(None)
         self.key_identity = ""
+        self.final_stage: Callable[[Backend], T] | None = None
 
     def run(self) -> BatchOutcome[T]:
         identity, key_identity = asyncio.run(self._identities())
@@ -132,9 +139,13 @@ class _Rounds(Generic[T]):
             finally:
                 deferring.close()
             if not deferring.deferred:
+                _remove(spool)
+                if self.final_stage is not None:
+                    deferring = DeferringBackend(self.backend, identity, key_identity, spool=None,
+                                                 ledger=self.ledger, tries=self.plan.batch_tries)
+                    result = self.final_stage(deferring)
                 self.outcome.result = result
                 self.outcome.unanswered = deferring.refused
-                _remove(spool)
                 return self.outcome
             where = (spool.parent.name if self.plan.batch
                      else self.plan.batch_export)  # type: ignore[union-attr]
