@@ -218,3 +218,18 @@ def test_batch_without_the_cache_is_a_usage_error(tmp_path):
     assert done.returncode == 2
     assert done.stderr.strip().count("\n") == 0 and "--batch" in done.stderr
     assert "cache" in done.stderr and not (tmp_path / "g.jsonl").exists()
+
+
+@pytest.mark.parametrize("extra, named", [
+    (["--batch", "--batch-export", "x.jsonl"], "--batch-export"),
+    (["--batch-import", "missing.jsonl"], "missing.jsonl"),
+    (["--batch-poll", "0"], "--batch-poll"),
+    (["--batch-tries", "0"], "--batch-tries"),
+])
+def test_batch_usage_errors_name_the_flag(tmp_path, capsys, extra, named):
+    prompts = _prompts(tmp_path, 1)
+    code = main(["generate", "--prompts", str(prompts), "--teacher", "openai/teacher", "--out",
+                 str(tmp_path / "g.jsonl"), "--base-url", "http://127.0.0.1:9/v1", "--quiet",
+                 "--cache", str(tmp_path / "c.sqlite"), *extra])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and named in err
