@@ -82,7 +82,8 @@ def option_args(name: str, info: FieldInfo, *, prefix: str = "") -> tuple[list[s
             "show_envvar": bool(extra.get("env"))}
     if extra.get("multiple"):  # a list given by repeating the flag
         return [*flags, prefix + name], {
-            "type": str, "multiple": True, "default": None, "metavar": "TEXT",
+            "type": str, "multiple": True, "default": None,
+            "metavar": "PATH" if Path in typing.get_args(info.annotation) else "TEXT",
             "help": help_text, "envvar": extra.get("env"), "show_envvar": bool(extra.get("env"))}
     shown = _default_text(info)
     if base is dict:

@@ -40,7 +40,7 @@ class BatchOptions(BaseModel):
                               "running batch.")
     batch_tries: int = Field(default=3, ge=1, description="Batch rounds a request may fail in "
                              "(its output line an error, or none) before it is recorded as a "
-                             "failure.")
+                             "failure; raise it to give those another round.")
 
     @field_validator("batch_import", mode="before")
     @classmethod
