@@ -141,12 +141,14 @@ class _Rounds(Generic[T]):
             if not deferring.deferred:
                 _remove(spool)
                 if self.final_stage is not None:
+                    result = None  # freed before the real run: it is as big
                     deferring = DeferringBackend(self.backend, identity, key_identity, spool=None,
                                                  ledger=self.ledger, tries=self.plan.batch_tries)
                     result = self.final_stage(deferring)
                 self.outcome.result = result
                 self.outcome.unanswered = deferring.refused
                 return self.outcome
+            result = None  # thrown away; held through the next round, it would double memory
             where = (spool.parent.name if self.plan.batch
                      else self.plan.batch_export)  # type: ignore[union-attr]
             self.notify(f"{self.description}: {deferring.deferred} requests the cache cannot "
