@@ -96,19 +96,19 @@ def run_in_batches(stage: Callable[[Backend], T], model: str | Backend,
         raise DeliberateError("--batch: needs a folder for the batches' state (--batch-dir)")
     cache = ResponseCache(options.cache or default_cache_path())
     try:
-        rounds = _Rounds(stage, backend, options, plan, cache, folder, description,
-                         notify or (lambda line: None))
-        rounds.final_stage = final_stage
-        return rounds.run()
+        return _Rounds(stage, final_stage, backend, options, plan, cache, folder, description,
+                       notify or (lambda line: None)).run()
     finally:
         cache.close()
 
 
 class _Rounds(Generic[T]):
-    def __init__(self, stage: Callable[[Backend], T], backend: Backend, options: BackendOptions,
-                 plan: BatchOptions, cache: ResponseCache, folder: Path | None,
-                 description: str, notify: Callable[[str], None]) -> None:
+    def __init__(self, stage: Callable[[Backend], T], final_stage: Callable[[Backend], T] | None,
+                 backend: Backend, options: BackendOptions, plan: BatchOptions,
+                 cache: ResponseCache, folder: Path | None, description: str,
+                 notify: Callable[[str], None]) -> None:
         self.stage = stage
+        self.final_stage = final_stage
         self.backend = backend
         self.options = options
         self.plan = plan
@@ -119,7 +119,6 @@ class _Rounds(Generic[T]):
         self.ledger = Ledger()
         self.outcome: BatchOutcome[T] = BatchOutcome(None)
         self.key_identity = ""
-        self.final_stage: Callable[[Backend], T] | None = None
 
     def run(self) -> BatchOutcome[T]:
         identity, key_identity = asyncio.run(self._identities())
