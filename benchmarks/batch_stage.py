@@ -8,7 +8,10 @@ with its own cache; the live run sends the same requests as chat completions.
 
     nice -n 10 python benchmarks/batch_stage.py [--prompts 10000]
 
-Measured here: see docs/scale.md.
+Measured here (2 shared CPUs, ``nice -n 10``), 10,000 prompts (20,000 requests of ~13 KB):
+live 125.3 s, peak RSS 377 MB; ``--batch`` 143.0 s, 405 MB (two batch rounds, the stage run
+three times); the same records byte for byte. 1,000 prompts: live 10.4 s / 88 MB, batch
+11.3-15.6 s / 124 MB (the openai package, imported for the Batch API, is ~30 MB of it).
 """
 
 from __future__ import annotations
