@@ -37,15 +37,19 @@ def out_option(help_text: str) -> Callable[..., Any]:
 
 
 def stage_options(config_type: type[BaseModel], out_help: str, *, inputs: Sequence[str] = (),
-                  spec: bool = True, models: bool = True,
-                  out_folder: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+                  spec: bool = True, models: bool = True, out_folder: bool = False,
+                  batch: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """The options every stage command has: ``--out``, ``--spec``, ``--config``, the stage
     config's fields and (for commands that call models) the backend flags. The command runs
     holding a claim on ``--out`` (see :func:`deliberate.records.claim.claim_output`): it may not
-    be one of the ``inputs`` (parameter names), a folder, or written by another process."""
+    be one of the ``inputs`` (parameter names), a folder, or written by another process.
+    ``batch``: also the ``--batch*`` flags (:mod:`deliberate.cli.batch`)."""
+    from deliberate.cli.batch import batch_options
+
     decorators = [out_option(out_help), *([spec_option] if spec else []), config_file_option,
                   config_options(config_type),
-                  *([max_failure_rate_option, backend_options] if models else [])]
+                  *([max_failure_rate_option, backend_options] if models else []),
+                  *([batch_options] if batch else [])]
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(func)

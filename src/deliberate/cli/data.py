@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from deliberate.cli import common, streaming
+from deliberate.cli.batch import run_streamed
 from deliberate.cli.options import GroupedCommand, config_options
 from deliberate.generate.cot import GenerateConfig
 from deliberate.generate.label import LabelConfig
@@ -31,7 +32,7 @@ PATH = click.Path(path_type=Path)
               help="Prompt file (JSONL/CSV/Parquet) or glob; repeat for several.")
 @click.option("--labeler", "-m", required=True, help="Labeler model ref.")
 @click.option("--prompt-col", default="prompt", show_default=True, help="Column with the prompt text.")
-@common.stage_options(LabelConfig, "Labelled prompts (JSONL).", inputs=["prompts"])
+@common.stage_options(LabelConfig, "Labelled prompts (JSONL).", inputs=["prompts"], batch=True)
 @streaming.stream_options
 def label(prompts: tuple[str, ...], labeler: str, out: Path, prompt_col: str, spec_path: str,
           config_file: Path | None, shard: Shard | None, chunk_size: int, **kwargs: Any) -> None:
@@ -41,19 +42,24 @@ def label(prompts: tuple[str, ...], labeler: str, out: Path, prompt_col: str, sp
 
     config, options = common.stage_setup(kwargs, config_file, LabelConfig)
     spec = common.load_spec_option(spec_path)
-    records = streaming.prompt_stream(streaming.expand_inputs(prompts, "--prompts"),
-                                      categories=spec.category_ids, shard=shard,
-                                      columns=ColumnMap(prompt=prompt_col))
-    totals = stream_label(config, records, out, spec=spec, labeler=labeler, options=options,
-                          chunk_size=chunk_size)
-    streaming.finish("label", out, totals, max_failure_rate=kwargs.get("max_failure_rate"))
+    paths = streaming.expand_inputs(prompts, "--prompts")
+
+    def run(model: Any, target: Path) -> Any:  # read afresh for each batch round
+        records = streaming.prompt_stream(paths, categories=spec.category_ids, shard=shard,
+                                          columns=ColumnMap(prompt=prompt_col))
+        return stream_label(config, records, target, spec=spec, labeler=model, options=options,
+                            chunk_size=chunk_size)
+
+    totals = run_streamed("label", kwargs, labeler, options, out, run)
+    if totals is not None:  # None: exported for a batch runner
+        streaming.finish("label", out, totals, max_failure_rate=kwargs.get("max_failure_rate"))
 
 
 @click.command("generate", cls=GroupedCommand)
 @click.option("--prompts", "-p", multiple=True, required=True,
               help="Labelled prompts (JSONL) or glob; repeat for several (e.g. shard files).")
 @click.option("--teacher", "-m", required=True, help="Teacher model ref.")
-@common.stage_options(GenerateConfig, "Generations (JSONL).", inputs=["prompts"])
+@common.stage_options(GenerateConfig, "Generations (JSONL).", inputs=["prompts"], batch=True)
 @streaming.stream_options
 def generate(prompts: tuple[str, ...], teacher: str, out: Path, spec_path: str,
              config_file: Path | None, shard: Shard | None, chunk_size: int, **kwargs: Any) -> None:
@@ -62,10 +68,16 @@ def generate(prompts: tuple[str, ...], teacher: str, out: Path, spec_path: str,
 
     config, options = common.stage_setup(kwargs, config_file, GenerateConfig)
     spec = common.load_spec_option(spec_path)
-    records = streaming.prompt_stream(streaming.expand_inputs(prompts, "--prompts"),
-                                      categories=spec.category_ids, shard=shard)
-    totals = stream_generate(config, records, out, spec=spec, teacher=teacher, options=options,
-                             chunk_size=chunk_size)
+    paths = streaming.expand_inputs(prompts, "--prompts")
+
+    def run(model: Any, target: Path) -> Any:
+        records = streaming.prompt_stream(paths, categories=spec.category_ids, shard=shard)
+        return stream_generate(config, records, target, spec=spec, teacher=model, options=options,
+                               chunk_size=chunk_size)
+
+    totals = run_streamed("generate", kwargs, teacher, options, out, run)
+    if totals is None:
+        return
     tally = totals.tallies
     summary = (f"citation check failed: {tally.get('citation_invalid', 0)}; "
                f"spec leaks: {tally.get('spec_leak', 0)}; mode declared: "
@@ -78,7 +90,8 @@ def generate(prompts: tuple[str, ...], teacher: str, out: Path, spec_path: str,
 @click.option("--generations", "-g", multiple=True, required=True,
               help="Generations (JSONL) or glob; repeat for several (e.g. shard files).")
 @click.option("--judge", "-m", "judge_model", required=True, help="Judge model ref.")
-@common.stage_options(JudgeConfig, "Judged generations (JSONL).", inputs=["generations"])
+@common.stage_options(JudgeConfig, "Judged generations (JSONL).", inputs=["generations"],
+                      batch=True)
 @streaming.stream_options
 def judge(generations: tuple[str, ...], judge_model: str, out: Path, spec_path: str,
           config_file: Path | None, shard: Shard | None, chunk_size: int, **kwargs: Any) -> None:
@@ -87,10 +100,17 @@ def judge(generations: tuple[str, ...], judge_model: str, out: Path, spec_path: 
     from deliberate.records.generation import GenerationRecord
 
     config, options = common.stage_setup(kwargs, config_file, JudgeConfig)
-    records = streaming.record_stream(streaming.expand_inputs(generations, "--generations"),
-                                      GenerationRecord, shard=shard, prompt_id=lambda g: g.prompt_id)
-    totals = stream_judge(config, records, out, spec=common.load_spec_option(spec_path),
-                          judge=judge_model, options=options, chunk_size=chunk_size)
+    paths, spec = streaming.expand_inputs(generations, "--generations"), common.load_spec_option(spec_path)
+
+    def run(model: Any, target: Path) -> Any:
+        records = streaming.record_stream(paths, GenerationRecord, shard=shard,
+                                          prompt_id=lambda g: g.prompt_id)
+        return stream_judge(config, records, target, spec=spec, judge=model, options=options,
+                            chunk_size=chunk_size)
+
+    totals = run_streamed("judge", kwargs, judge_model, options, out, run)
+    if totals is None:
+        return
     incomplete = totals.tallies.get("unscored", 0)
     streaming.finish("judge", out, totals, [f"samples without a complete judgment: {incomplete}"],
                      max_failure_rate=kwargs.get("max_failure_rate"), total=totals.records)

@@ -80,6 +80,11 @@ def option_args(name: str, info: FieldInfo, *, prefix: str = "") -> tuple[list[s
         return [pair, *flags[1:], prefix + name], {
             "default": None, "help": help_text, "envvar": extra.get("env"),
             "show_envvar": bool(extra.get("env"))}
+    if extra.get("multiple"):  # a list given by repeating the flag
+        return [*flags, prefix + name], {
+            "type": str, "multiple": True, "default": None,
+            "metavar": "PATH" if Path in typing.get_args(info.annotation) else "TEXT",
+            "help": help_text, "envvar": extra.get("env"), "show_envvar": bool(extra.get("env"))}
     shown = _default_text(info)
     if base is dict:
         help_text += " (JSON object)"
@@ -137,8 +142,10 @@ def take(values: dict[str, Any], model: type[BaseModel], *, prefix: str = "") ->
     out: dict[str, Any] = {}
     for name, info in model.model_fields.items():
         value = values.pop(prefix + name, None)
-        if value is None:
+        if value is None or value == ():  # unset (a repeatable flag given no times: ())
             continue
+        if isinstance(value, tuple):
+            value = list(value)
         if _base_type(info.annotation) is dict and isinstance(value, str):
             value = _json_object(name, value)
         elif _optional(info.annotation) and str(value).strip().lower() in ("none", "off", "null"):

@@ -21,6 +21,7 @@ from deliberate.generate.label import LabelConfig
 from deliberate.judge.filter import FilterConfig
 from deliberate.judge.judge import JudgeConfig
 from deliberate.llm.options import BackendOptions
+from deliberate.pipeline.batching import BatchSetting
 from deliberate.records.stage_output import DEFAULT_MAX_FAILURE_RATE
 from deliberate.report.build import ReportConfig
 
@@ -47,15 +48,15 @@ class Models(_Strict):
     grader: str | None = Field(default=None, description="Eval grader; None: the no-API refusal grader.")
 
 
-class LabelStage(LabelConfig):
+class LabelStage(LabelConfig, BatchSetting):
     enabled: bool = True
 
 
-class GenerateStage(GenerateConfig):
+class GenerateStage(GenerateConfig, BatchSetting):
     enabled: bool = True
 
 
-class JudgeStage(JudgeConfig):
+class JudgeStage(JudgeConfig, BatchSetting):
     enabled: bool = True
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from deliberate.errors import DeliberateError
+from deliberate.pipeline.batching import run_model_stage
 from deliberate.pipeline.config import PipelineConfig, stage_config
 from deliberate.records.shards import Shard
 
@@ -102,9 +103,10 @@ def label_stage(ctx: RunContext) -> StageOutcome:
             yield prompt
 
     labeler = ctx.config.models.labeler or "none"
-    out = ctx.output("labelled.jsonl")
-    totals = stream_label(config, checked(iter_sources(ctx)), out, spec=ctx.spec, labeler=labeler,
-                          options=ctx.config.options_for(labeler))
+    out, options = ctx.output("labelled.jsonl"), ctx.config.options_for(labeler)
+    section = ctx.config.stages.label if ctx.config.models.labeler else None  # batch: a labeler
+    totals = run_model_stage(section, "label", labeler, options, out, lambda model, target: stream_label(
+        config, checked(iter_sources(ctx)), target, spec=ctx.spec, labeler=model, options=options))
     return _outcome(out, totals, {"prompts": totals.records, "failed": totals.failures})
 
 
@@ -126,8 +128,11 @@ def generate_stage(ctx: RunContext) -> StageOutcome:
 
     config = stage_config(ctx.config.stages.generate, GenerateConfig)
     teacher, out = ctx.require("teacher"), ctx.output("generations.jsonl")
-    totals = stream_generate(config, _records(ctx, "labelled.jsonl", PromptRecord), out,
-                             spec=ctx.spec, teacher=teacher, options=ctx.config.options_for(teacher))
+    options = ctx.config.options_for(teacher)
+    totals = run_model_stage(ctx.config.stages.generate, "generate", teacher, options, out,
+                             lambda model, target: stream_generate(
+                                 config, _records(ctx, "labelled.jsonl", PromptRecord), target,
+                                 spec=ctx.spec, teacher=model, options=options))
     return _outcome(out, totals, {"generations": totals.records, "failed": totals.failures,
                                   "citation_invalid": totals.tallies.get("citation_invalid", 0)})
 
@@ -138,8 +143,11 @@ def judge_stage(ctx: RunContext) -> StageOutcome:
 
     config = stage_config(ctx.config.stages.judge, JudgeConfig)
     judge, out = ctx.require("judge"), ctx.output("judged.jsonl")
-    totals = stream_judge(config, _records(ctx, "generations.jsonl", GenerationRecord), out,
-                          spec=ctx.spec, judge=judge, options=ctx.config.options_for(judge))
+    options = ctx.config.options_for(judge)
+    totals = run_model_stage(ctx.config.stages.judge, "judge", judge, options, out,
+                             lambda model, target: stream_judge(
+                                 config, _records(ctx, "generations.jsonl", GenerationRecord),
+                                 target, spec=ctx.spec, judge=model, options=options))
     return _outcome(out, totals, {"judged": totals.records,
                                   "unscored": totals.tallies.get("unscored", 0)})
 

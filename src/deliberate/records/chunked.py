@@ -174,3 +174,10 @@ def shared_backend(ref: Any, options: Any) -> Callable[[], Any]:
         return made[0]
 
     return get
+
+
+def with_usage(out: str | Path, totals: StreamTotals, usage: UsageReport) -> StreamTotals:
+    """``totals`` with ``usage`` in place of its own, rewritten beside ``out`` (the batch path:
+    the calls went out in batches, the final run read them from the cache)."""
+    write_text_atomic(sidecar(out, "usage"), usage.model_dump_json(indent=2) + "\n")
+    return totals._replace(usage=usage)
