@@ -135,9 +135,8 @@ def test_raw_body_is_sent_verbatim():
 
 
 def test_concurrent_requests_overlap():
-    async def go(base_url: str) -> float:
+    async def go(base_url: str) -> None:
         client = openai.AsyncOpenAI(base_url=base_url, api_key="x", max_retries=0)
-        started = time.monotonic()
         replies = await asyncio.gather(
             *(
                 client.chat.completions.create(
@@ -146,17 +145,17 @@ def test_concurrent_requests_overlap():
                 for i in range(64)
             )
         )
-        elapsed = time.monotonic() - started
         await client.close()
         assert sorted(r.choices[0].message.content for r in replies) == sorted(
             f"echo: q{i}" for i in range(64)
         )
-        return elapsed
 
     with LoopbackServer(latency=0.3) as srv:
-        elapsed = asyncio.run(go(srv.base_url))
+        asyncio.run(go(srv.base_url))
         assert srv.served == 64
-    assert elapsed < 1.5
+    # overlap counted, not timed (a wall-clock bound failed on 2 busy cores): many requests
+    # were inside their 0.3 s wait at the same moment
+    assert srv.peak_sleeping > 8
 
 
 def test_script_mode_serves_and_logs(tmp_path):

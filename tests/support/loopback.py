@@ -258,6 +258,8 @@ class LoopbackServer:
         self.received = 0
         self.model_listings = 0
         self.served = 0
+        self.sleeping = 0
+        self.peak_sleeping = 0  # most chat requests inside their latency wait at once
         self.faults_injected: Counter[str] = Counter()
 
         self._models: list[str] = list(models) + list(getattr(self.responder, "models", []))
@@ -428,7 +430,12 @@ class LoopbackServer:
                 status=400,
             )
         if self.latency > 0:
-            await asyncio.sleep(self.latency)
+            self.sleeping += 1
+            self.peak_sleeping = max(self.peak_sleeping, self.sleeping)
+            try:
+                await asyncio.sleep(self.latency)
+            finally:
+                self.sleeping -= 1
 
         if self.fail_permanently is not None and self.fail_permanently(body):
             self._count_fault("400")
