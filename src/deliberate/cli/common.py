@@ -114,29 +114,38 @@ max_failure_rate_option = click.option(
 
 def finish_stage(name: str, out: Path, result: Any, extra_lines: Sequence[str] = (),
                  max_failure_rate: float | None = None, total: int | None = None) -> None:
-    """Write a stage's records, failures and usage, print its summary on stderr, and exit 3
-    (:class:`StageFailed`) when more than ``max_failure_rate`` of its items failed.
+    """Write a stage's records, failures and usage, then :func:`report_stage`.
 
     ``total``: the number of items, when failed items also have a record (the judge writes an
     unscored record for each, so the filter can count them).
     """
+    from deliberate.records.stage_output import write_stage_output
+
+    write_stage_output(out, result.records, result.failures, result.usage)
+    report_stage(name, out, len(result.records), len(result.failures), result.usage, extra_lines,
+                 max_failure_rate, total)
+
+
+def report_stage(name: str, out: Path, records: int, failed: int, usage: Any,
+                 extra_lines: Sequence[str] = (), max_failure_rate: float | None = None,
+                 total: int | None = None) -> None:
+    """Print a finished stage's summary on stderr; exit 3 (:class:`StageFailed`) when more than
+    ``max_failure_rate`` of its items failed (``total``: the items, when failed ones also have
+    a record)."""
     from rich.console import Console
 
     from deliberate.records.stage_output import (
         DEFAULT_MAX_FAILURE_RATE,
         check_failure_rate,
         sidecar,
-        write_stage_output,
     )
 
-    write_stage_output(out, result.records, result.failures, result.usage)
     console = Console(stderr=True, highlight=False)
-    failed = len(result.failures)
-    console.print(f"[bold]{name}[/bold]: wrote {len(result.records)} records to {out}" + (
+    console.print(f"[bold]{name}[/bold]: wrote {records} records to {out}" + (
         f", [red]{failed} failed[/red] (see {out.stem}.failures.jsonl)" if failed else ""),
         markup=True)
-    for line in [*extra_lines, *result.usage.summary_lines()]:
+    for line in [*extra_lines, *usage.summary_lines()]:
         console.print(f"  {line}", markup=False)
     rate = DEFAULT_MAX_FAILURE_RATE if max_failure_rate is None else max_failure_rate
-    total = len(result.records) + failed if total is None else total
+    total = records + failed if total is None else total
     check_failure_rate(name, total, failed, rate, sidecar(out, "failures"))

@@ -109,24 +109,9 @@ def record_stream(paths: Sequence[Path], model: type[T], *, shard: Shard | None,
 
 def finish(name: str, out: Path, totals: Any, extra_lines: Sequence[str] = (),
            max_failure_rate: float | None = None, total: int | None = None) -> None:
-    """Print a streamed stage's summary on stderr; exit 3 (:class:`StageFailed`) when more than
-    ``max_failure_rate`` of its items failed. ``total``: the items, when failed items also
-    have a record (the judge's)."""
-    from rich.console import Console
+    """:func:`~deliberate.cli.common.report_stage` for a streamed stage's totals (its files
+    are already written)."""
+    from deliberate.cli.common import report_stage
 
-    from deliberate.records.stage_output import (
-        DEFAULT_MAX_FAILURE_RATE,
-        check_failure_rate,
-        sidecar,
-    )
-
-    console = Console(stderr=True, highlight=False)
-    failed = totals.failures
-    console.print(f"[bold]{name}[/bold]: wrote {totals.records} records to {out}" + (
-        f", [red]{failed} failed[/red] (see {out.stem}.failures.jsonl)" if failed else ""),
-        markup=True)
-    for line in [*extra_lines, *totals.usage.summary_lines()]:
-        console.print(f"  {line}", markup=False)
-    rate = DEFAULT_MAX_FAILURE_RATE if max_failure_rate is None else max_failure_rate
-    total = totals.records + failed if total is None else total
-    check_failure_rate(name, total, failed, rate, sidecar(out, "failures"))
+    report_stage(name, out, totals.records, totals.failures, totals.usage, extra_lines,
+                 max_failure_rate, total)

@@ -122,17 +122,26 @@ def _records(ctx: RunContext, name: str, record_type: type[Any]) -> Iterator[Any
     return (r for r in records if shard.contains(getattr(r, "prompt_id", None) or r.id))
 
 
+def _model_stage(ctx: RunContext, name: str, role: str, source: tuple[str, type[Any]],
+                 out_name: str, stream: Any, config: Any) -> tuple[Path, Any]:
+    """Stream ``source``'s records through ``stream`` (``stream_generate``/``stream_judge``)
+    with the model in ``role``, through the Batch API when the stage says ``batch: true``."""
+    model, out = ctx.require(role), ctx.output(out_name)
+    options = ctx.config.options_for(model)
+    totals = run_model_stage(getattr(ctx.config.stages, name), name, model, options, out,
+                             lambda backend, target: stream(
+                                 config, _records(ctx, *source), target, spec=ctx.spec,
+                                 options=options, **{role: backend}))
+    return out, totals
+
+
 def generate_stage(ctx: RunContext) -> StageOutcome:
     from deliberate.generate.cot import GenerateConfig, stream_generate
     from deliberate.records.prompt import PromptRecord
 
     config = stage_config(ctx.config.stages.generate, GenerateConfig)
-    teacher, out = ctx.require("teacher"), ctx.output("generations.jsonl")
-    options = ctx.config.options_for(teacher)
-    totals = run_model_stage(ctx.config.stages.generate, "generate", teacher, options, out,
-                             lambda model, target: stream_generate(
-                                 config, _records(ctx, "labelled.jsonl", PromptRecord), target,
-                                 spec=ctx.spec, teacher=model, options=options))
+    out, totals = _model_stage(ctx, "generate", "teacher", ("labelled.jsonl", PromptRecord),
+                               "generations.jsonl", stream_generate, config)
     return _outcome(out, totals, {"generations": totals.records, "failed": totals.failures,
                                   "citation_invalid": totals.tallies.get("citation_invalid", 0)})
 
@@ -142,12 +151,8 @@ def judge_stage(ctx: RunContext) -> StageOutcome:
     from deliberate.records.generation import GenerationRecord
 
     config = stage_config(ctx.config.stages.judge, JudgeConfig)
-    judge, out = ctx.require("judge"), ctx.output("judged.jsonl")
-    options = ctx.config.options_for(judge)
-    totals = run_model_stage(ctx.config.stages.judge, "judge", judge, options, out,
-                             lambda model, target: stream_judge(
-                                 config, _records(ctx, "generations.jsonl", GenerationRecord),
-                                 target, spec=ctx.spec, judge=model, options=options))
+    out, totals = _model_stage(ctx, "judge", "judge", ("generations.jsonl", GenerationRecord),
+                               "judged.jsonl", stream_judge, config)
     return _outcome(out, totals, {"judged": totals.records,
                                   "unscored": totals.tallies.get("unscored", 0)})
 
