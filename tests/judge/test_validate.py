@@ -204,3 +204,21 @@ def test_limit_judges_an_evenly_spread_subset_and_says_so(golden):
     assert f"items: 10 (an evenly spread subset of the file's {len(golden)})" in report.lines()[0]
     whole = validate_judge(golden, load_spec("default"), ScriptedBackend(perfect_judge(golden)), OPTS)
     assert whole.n_file is None and "subset" not in whole.lines()[0]
+
+
+def test_a_judge_named_by_ref_is_built_once_for_both_groups(golden, monkeypatch):
+    """Items with and without reasoning are judged in two groups; each used to resolve the
+    judge's ref again (a local 0.5B judge was converted and loaded twice, measured)."""
+    from deliberate.llm import refs
+
+    built = []
+
+    def fake_get_backend(ref, options=None, **kwargs):
+        built.append(ref)
+        return ScriptedBackend(perfect_judge(golden))
+
+    monkeypatch.setattr(refs, "get_backend", fake_get_backend)
+    assert {g.reasoning is None for g in golden} == {True, False}  # both groups present
+    report = validate_judge(golden, load_spec("default"), "hf/some/local/judge", OPTS,
+                            ValidateConfig(limit=8))
+    assert report.n_scored == 8 and built == ["hf/some/local/judge"]

@@ -166,6 +166,10 @@ def validate_judge(golden: Sequence[GoldenItem], spec: Spec, judge: str | Backen
     if config.limit is not None and config.limit < n_file:
         golden = [golden[i * n_file // config.limit] for i in range(config.limit)]
     sampling = SamplingConfig(temperature=config.temperature, max_tokens=config.max_tokens)
+    if isinstance(judge, str):  # one backend for both groups: a local judge loads once, not twice
+        from deliberate.llm import refs
+
+        judge = refs.get_backend(judge, options)
     results: dict[str, ItemResult] = {}
     for answer_only in (False, True):
         group = [g for g in golden if (g.reasoning is None) == answer_only]
