@@ -233,3 +233,17 @@ def test_batch_usage_errors_name_the_flag(tmp_path, capsys, extra, named):
                  "--cache", str(tmp_path / "c.sqlite"), *extra])
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and named in err
+
+
+def test_batch_against_a_dead_server_is_exit_3_in_one_line(tmp_path):
+    """A Batch API that cannot be reached is a dead server (exit 3, as live), not a usage error."""
+    prompts = tmp_path / "p.jsonl"
+    prompts.write_text('{"id": "a", "prompt": "hi", "category": ["none"]}\n')
+    env = {**os.environ, "OPENAI_API_KEY": "x"}
+    done = subprocess.run([str(SCRIPT), "generate", "-p", str(prompts), "-m", "openai/m",
+                           "--base-url", "http://127.0.0.1:1/v1", "-o", str(tmp_path / "g.jsonl"),
+                           "--batch", "--quiet", "--cache", str(tmp_path / "c.sqlite")],
+                          check=False, capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 3, done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert lines[-1].startswith("error: batch API: could not") and "Traceback" not in done.stderr

@@ -222,3 +222,21 @@ def test_a_judge_named_by_ref_is_built_once_for_both_groups(golden, monkeypatch)
     report = validate_judge(golden, load_spec("default"), "hf/some/local/judge", OPTS,
                             ValidateConfig(limit=8))
     assert report.n_scored == 8 and built == ["hf/some/local/judge"]
+
+
+def test_cli_a_judge_that_answers_nothing_exits_3_naming_the_reason(tmp_path):
+    """A dead judge used to give "scored: 0" and exit 0: a measurement of nothing."""
+    import os
+    import subprocess
+    import sys
+
+    script = Path(sys.executable).with_name("deliberate")
+    done = subprocess.run([str(script), "judge-validate", "-m", "openai/m", "--base-url",
+                           "http://127.0.0.1:1/v1", "--limit", "2", "--quiet", "--max-attempts", "1",
+                           "--cache", str(tmp_path / "c.sqlite")],
+                          check=False, capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "OPENAI_API_KEY": "x"})
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "scored: 0" in done.stdout
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: judge-validate: 2 of 2 items failed") and "connection" in last

@@ -139,6 +139,13 @@ def judge_validate(golden: str, judge_model: str, out: Path | None, spec_path: s
         click.echo(f"  {line}")
     if out is not None:
         write_lines_atomic(out, [report.model_dump_json(indent=2) + "\n"])
+    unscored = [item for item in report.items if item.score is None]
+    if unscored:  # agreement over a few judged items is no measurement: exit 3, as a stage does
+        from deliberate.records.stage_output import DEFAULT_MAX_FAILURE_RATE, check_failure_rate
+
+        first = unscored[0]
+        check_failure_rate("judge-validate", report.n, len(unscored), DEFAULT_MAX_FAILURE_RATE,
+                           f"item {first.id}: {'; '.join(first.errors) or 'no complete judgment'}")
 
 
 @click.command("filter", cls=GroupedCommand)

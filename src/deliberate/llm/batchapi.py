@@ -233,7 +233,10 @@ def _report(state: _State, cache: ResponseCache) -> BatchRun:
 
 
 class _Unavailable(DeliberateError):
-    """A Batch API call failed for a passing reason (connection, 429, 5xx)."""
+    """A Batch API call failed for a passing reason (connection, 429, 5xx): a dead server, not a
+    usage error, so exit 3 as the live path's dead server."""
+
+    exit_code = 3
 
 
 async def _api(call: Callable[[], Awaitable[Any]], what: str, *, tries: int = 3) -> Any:
