@@ -28,3 +28,23 @@ def test_without_a_total_it_counts_and_starts_with_the_first_sent_request():
     task = bar._progress.tasks[0]
     assert task.total is None and task.completed == 4 and task.fields["failed"] == 1
     bar.close()
+
+
+def test_inside_one_bar_every_opened_bar_is_a_view_onto_one_bar():
+    from deliberate.llm.progress import one_bar, open_progress
+
+    with one_bar() as shared:
+        first = open_progress("generate", total=10, enabled=True)
+        first.advance(2)
+        first.close()  # a chunk's stream ends: the bar stays up
+        second = open_progress("generate", total=10, enabled=True)
+        second.advance(failed=True)
+        shared.inputs_done(4, 9)
+        task = shared.bar._progress.tasks[0]
+        assert task.completed == 3 and task.fields["failed"] == 1 and task.total is None
+        assert task.description == "generate (4/9 inputs done)"
+        with one_bar() as nested:  # nested runs share the outermost bar
+            assert nested is shared
+    assert shared.bar._progress is None  # closed when the run ends
+    alone = open_progress("eval", total=5, enabled=False)  # outside: a bar of its own
+    assert type(alone) is RunProgress and alone.total == 5

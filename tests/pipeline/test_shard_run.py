@@ -102,3 +102,22 @@ def test_shards_read_a_whole_labelled_file_when_label_is_off(tmp_path, monkeypat
             .read_text().splitlines()] for k in (1, 2)]
     assert not set(ids[0]) & set(ids[1])
     assert sorted(set(ids[0]) | set(ids[1])) == sorted(f"q{i}" for i in range(N))
+
+
+def test_a_shard_dry_run_shows_that_shards_plan_and_calls_nothing(tmp_path, monkeypatch, capsys):
+    from deliberate.records.shards import Shard
+
+    monkeypatch.chdir(tmp_path)
+    with LoopbackServer(responder) as server:
+        config = _config(tmp_path, server.base_url)
+        assert main(["run", str(config), "--shard", f"2/{SHARDS}", "--dry-run"]) == 0
+        assert server.received == 0
+    out = capsys.readouterr().out
+    mine = sum(Shard(2, SHARDS).contains(f"q{i}") for i in range(N))
+    stages = [line.split()[0] for line in out.splitlines() if line and not line.startswith(" ")]
+    assert stages[:3] == ["label", "generate", "judge"] and "sft" not in stages
+    assert f"{mine} prompts of {N} (shard 2/{SHARDS})" in out
+    assert f"{mine} x 2 samples = {mine * 2} teacher calls" in out
+    assert f"generations.shard-2-of-{SHARDS}.jsonl" in out
+    assert "stops here" in out and "deliberate merge" in out and "--from filter" in out
+    assert not (tmp_path / "run" / "shards").exists()  # a dry run writes nothing

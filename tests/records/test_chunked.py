@@ -90,3 +90,20 @@ def test_an_input_edited_under_the_same_id_is_not_resumed(tmp_path):
             _run(out, Stage())
     finally:
         PROMPTS[1] = PromptRecord(id="p1", prompt="question 1")
+
+
+def test_every_chunks_requests_advance_one_progress_bar(tmp_path):
+    from deliberate.llm.progress import open_progress
+
+    bars = []
+
+    def stage(chunk):
+        bar = open_progress("generate", total=len(chunk), enabled=True)  # what a stream opens
+        bar.advance(len(chunk))
+        bar.close()
+        bars.append(bar._bar)
+        return StageResult([p.model_copy(update={"category": ["none"]}) for p in chunk], [], UsageReport())
+
+    run_chunked(list(PROMPTS), stage, tmp_path / "o.jsonl", key=lambda p: p.id, chunk_size=4)
+    assert len(bars) == 6 and all(bar is bars[0] for bar in bars)
+    assert bars[0].completed == 23 and bars[0].description == "generate (23/23 inputs done)"

@@ -40,8 +40,15 @@ def run(config_path: Path, from_stage: str | None, only: str | None, dry_run: bo
             log(line)
         return
     if dry_run:
-        for stage, line in plan(config, from_stage=from_stage, only=only):
+        for stage, line in plan(config, from_stage=from_stage, only=only, shard=shard):
             click.echo(f"{stage:9s} {line}")
+        if shard is not None:
+            from deliberate.pipeline.run import selected_stages
+            from deliberate.pipeline.shard import merge_hint, shard_stages
+
+            stages = shard_stages(selected_stages(config, from_stage, only))
+            for line in merge_hint(config, shard, stages, config_path, done=False):
+                click.echo(line)
         return
     run_pipeline(config, from_stage=from_stage, only=only, force=force,
                  log=lambda text: console.print(text, markup=False))

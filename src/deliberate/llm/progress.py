@@ -3,12 +3,20 @@
 The bar appears with the first result that needed a call (a run served wholly from the cache
 shows none); cache hits before it count as done. Without a known total (a lazy stream of
 requests) it shows the count and the rate instead of a bar and an ETA.
+
+A stage run in chunks (:mod:`deliberate.records.chunked`) opens a stream of requests per chunk,
+and re-asks open more: inside :func:`one_bar` every bar opened through :func:`open_progress` is
+a view onto one bar for the whole run (one count, one rate, the inputs done in its title),
+instead of some 500 bars for a million prompts.
 """
 
 from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -82,6 +90,12 @@ class RunProgress:
             if self._progress is not None:
                 self._progress.update(self._task, total=self.total)
 
+    def describe(self, description: str) -> None:
+        """A new title (shown from now on)."""
+        self.description = description
+        if self._progress is not None:
+            self._progress.update(self._task, description=description)
+
     def __enter__(self) -> Self:
         return self
 
@@ -94,3 +108,75 @@ class RunProgress:
         if self._progress is not None:
             self._progress.stop()
             self._progress = None
+
+
+class OneBar:
+    """The bar of a whole chunked run; :func:`open_progress` hands out views onto it."""
+
+    def __init__(self) -> None:
+        self.bar: RunProgress | None = None
+        self.title = ""
+
+    def view(self, description: str, enabled: bool) -> _BarView:
+        if self.bar is None:
+            self.title = description
+            self.bar = RunProgress(description, total=None, enabled=enabled)
+        self.bar.enabled = enabled
+        return _BarView(self.bar)
+
+    def inputs_done(self, done: int, total: int | None = None) -> None:
+        """Show how many of the run's inputs are finished (chunk by chunk) in the title."""
+        if self.bar is not None:
+            count = f"{done:,}/{total:,}" if total is not None else f"{done:,}"
+            self.bar.describe(f"{self.title} ({count} inputs done)")
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+class _BarView(RunProgress):
+    """One stream's handle on the shared bar: advances it; closing it leaves the bar up."""
+
+    def __init__(self, bar: RunProgress) -> None:
+        super().__init__(bar.description, total=None, enabled=False)
+        self._bar = bar
+
+    def advance(self, count: int = 1, *, failed: bool = False, cached: bool = False) -> None:
+        self.completed += count
+        self.failed += count if failed else 0
+        self._bar.advance(count, failed=failed, cached=cached)
+
+    def grow(self, count: int = 1) -> None:
+        """The shared bar has no total to grow."""
+
+    def close(self) -> None:
+        """The bar stays up until :func:`one_bar` ends."""
+
+
+_SHARED: ContextVar[OneBar | None] = ContextVar("deliberate_one_bar", default=None)
+
+
+@contextmanager
+def one_bar() -> Iterator[OneBar]:
+    """Inside, every bar opened through :func:`open_progress` is a view onto one bar (nested
+    calls share the outermost)."""
+    current = _SHARED.get()
+    if current is not None:
+        yield current
+        return
+    shared = OneBar()
+    token = _SHARED.set(shared)
+    try:
+        yield shared
+    finally:
+        _SHARED.reset(token)
+        shared.close()
+
+
+def open_progress(description: str, *, total: int | None, enabled: bool) -> RunProgress:
+    """A bar for one stream of requests, or inside :func:`one_bar` a view onto that bar."""
+    shared = _SHARED.get()
+    if shared is None:
+        return RunProgress(description, total=total, enabled=enabled)
+    return shared.view(description, enabled)

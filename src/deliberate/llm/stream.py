@@ -35,7 +35,7 @@ from deliberate.llm.cache import ResponseCache
 from deliberate.llm.dispatch import Dispatcher, ResultCallback
 from deliberate.llm.options import BackendOptions
 from deliberate.llm.ordered import WindowStats, in_order
-from deliberate.llm.progress import RunProgress
+from deliberate.llm.progress import open_progress
 from deliberate.llm.types import ModelRequest, ModelResult
 from deliberate.llm.usage import UsageReport
 
@@ -74,7 +74,7 @@ class RequestStream:
         self.stats = stats
         self._close_backend = close_backend
         total = len(requests) if hasattr(requests, "__len__") else None
-        progress = RunProgress(description, total=total, enabled=self.options.progress)
+        progress = open_progress(description, total=total, enabled=self.options.progress)
         self.dispatcher = Dispatcher(backend, self.options, cache=cache, on_result=on_result,
                                      progress=progress, send=send)
         self._iterator: AsyncIterator[list[Any]] | None = None

@@ -12,6 +12,7 @@ from deliberate.pipeline.config import STAGES, PipelineConfig, dump_config
 from deliberate.pipeline.inputs import hash_inputs
 from deliberate.pipeline.stages import STAGE_FUNCTIONS, STAGE_INPUTS, RunContext
 from deliberate.records.provenance import MANIFEST, Provenance, StageRecord, now
+from deliberate.records.shards import Shard
 
 
 def selected_stages(config: PipelineConfig, from_stage: str | None = None, only: str | None = None) -> list[str]:
@@ -151,23 +152,34 @@ def check_stage_failures(ctx: RunContext, stage: str, outcome: Any) -> None:
                        outcome.outputs[0].with_name(f"{outcome.outputs[0].stem}.failures.jsonl"))
 
 
-def plan(config: PipelineConfig, *, from_stage: str | None = None, only: str | None = None) -> list[tuple[str, str]]:
+def plan(config: PipelineConfig, *, from_stage: str | None = None, only: str | None = None,
+         shard: Shard | None = None) -> list[tuple[str, str]]:
     """(stage, what it will do incl. the number of model calls) for ``--dry-run``, after the same
-    preflight as a real run (its notes come first, as ``note`` lines)."""
+    preflight as a real run (its notes come first, as ``note`` lines). With ``shard``: the data
+    stages that shard runs, on its prompts, and the files it writes. The sources are read as a
+    stream (counted, not held)."""
     from deliberate.pipeline.preflight import preflight
+    from deliberate.pipeline.stages import iter_sources
     from deliberate.spec import load_spec
 
     spec = load_spec(config.spec)
-    notes = [("note", note) for note in preflight(config, selected_stages(config, from_stage, only))]
-    ctx = RunContext(config, spec)
-    from deliberate.pipeline.stages import load_sources
+    stages = selected_stages(config, from_stage, only)
+    if shard is not None:
+        from deliberate.pipeline.shard import shard_stages
 
-    prompts = load_sources(ctx)
-    unlabelled = sum(not p.category for p in prompts)
+        stages = shard_stages(stages)
+    notes = [("note", note) for note in preflight(config, stages)]
+    ctx = RunContext(config, spec, shard)
+    n = unlabelled = everywhere = 0
+    for prompt in iter_sources(RunContext(config, spec)):
+        everywhere += 1
+        if shard is None or shard.contains(prompt.id):
+            n, unlabelled = n + 1, unlabelled + (not prompt.category)
     st = config.stages
-    n, samples = len(prompts), st.generate.samples
+    samples = st.generate.samples
+    of = f" of {everywhere} (shard {shard})" if shard is not None else ""
     lines = {
-        "label": f"{n} prompts; {unlabelled if not st.label.relabel else n} labeler calls ({config.models.labeler})",
+        "label": f"{n} prompts{of}; {unlabelled if not st.label.relabel else n} labeler calls ({config.models.labeler})",
         "generate": f"{n} x {samples} samples = {n * samples} teacher calls ({config.models.teacher})",
         "judge": f"up to {n * samples} x judge_k={st.judge.judge_k} = {n * samples * st.judge.judge_k} judge calls ({config.models.judge})",
         "filter": f"min score {st.filter.min_score}; no model calls",
@@ -176,7 +188,12 @@ def plan(config: PipelineConfig, *, from_stage: str | None = None, only: str | N
         "eval": f"{_eval_calls(config)} model calls per evaluated model ({len(st.eval.models) + 1} models)",
         "report": "no model calls",
     }
-    return notes + [(s, lines[s]) for s in selected_stages(config, from_stage, only)]
+    if shard is not None:
+        from deliberate.pipeline.shard import MERGED
+
+        for stage in stages:
+            lines[stage] += f" -> {ctx.output(MERGED[stage] + '.jsonl')}"
+    return notes + [(s, lines[s]) for s in stages]
 
 
 def _eval_calls(config: PipelineConfig) -> int:

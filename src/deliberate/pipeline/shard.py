@@ -95,11 +95,14 @@ def _save_stamps(path: Path, stamps: dict[str, str]) -> None:
     write_json_atomic(path, stamps)
 
 
-def merge_hint(config: PipelineConfig, shard: Shard, stages: list[str], config_path: Any) -> list[str]:
-    """What to do once every shard is done: the merge commands, then the rest of the run."""
+def merge_hint(config: PipelineConfig, shard: Shard, stages: list[str], config_path: Any, *,
+               done: bool = True) -> list[str]:
+    """What to do once every shard is done: the merge commands, then the rest of the run
+    (``done=False``: the same, said ahead, for ``--dry-run``)."""
     run_dir = config.run_dir
-    lines = [(f"shard {shard} done ({', '.join(stages)}). When all {shard.count} shards are "
-              "done, merge them:")]
+    head = f"shard {shard} done ({', '.join(stages)})" if done else \
+        f"shard {shard} stops here (before the stages that need every prompt)"
+    lines = [f"{head}. When all {shard.count} shards are done, merge them:"]
     for stage in stages:
         name = MERGED[stage]
         lines.append(f"  deliberate merge {run_dir / name}.jsonl "

@@ -7,6 +7,8 @@ Python callers use. :func:`run_chunked` drives such a function over a lazy input
 across chunks, so a local model loads once), and appends the chunk's records and failures to
 partial files through :class:`~deliberate.records.resume.ResumableOutput`, one commit (write,
 fsync, checkpoint) per chunk. Memory holds one chunk of inputs and results, whatever N is.
+The chunks' model calls share one progress bar (:func:`~deliberate.llm.progress.one_bar`), its
+title counting the inputs done.
 
 Killed at any instant and run again, the stage resumes after the last committed chunk (the
 inputs it skips are checked against the checkpoint's digest of their ids and contents and of a
@@ -28,13 +30,14 @@ import math
 import os
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sized
 from itertools import islice
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
 from pydantic import BaseModel
 
+from deliberate.llm.progress import one_bar
 from deliberate.llm.usage import UsageReport
 from deliberate.records.jsonl import iter_jsonl_lines
 from deliberate.records.resume import ResumableOutput
@@ -88,13 +91,16 @@ def run_chunked(inputs: Iterable[T], run_chunk: Callable[[list[T]], StageResult]
     def resume_key(item: T) -> str:  # the id, the item's content and the settings
         return f"{fingerprint}:{key(item)}:{content_digest(item)}"
 
+    total = len(inputs) if isinstance(inputs, Sized) else None
     try:
-        for chunk in batched(output.resume(inputs, key=resume_key), chunk_size):
-            result = run_chunk(chunk)
-            _write_chunk(output, chunk, result, tally)
-            for item in chunk:
-                output.input_done(resume_key(item))
-            output.commit()
+        with one_bar() as bar:  # one progress bar for the whole run, not one per chunk
+            for chunk in batched(output.resume(inputs, key=resume_key), chunk_size):
+                result = run_chunk(chunk)
+                _write_chunk(output, chunk, result, tally)
+                for item in chunk:
+                    output.input_done(resume_key(item))
+                output.commit()
+                bar.inputs_done(output.done, total)
     except BaseException:
         output.abandon()
         raise
