@@ -348,3 +348,12 @@ def test_refusal_rate_is_the_headline_without_a_rubric_grader(tmp_path: Path) ->
     assert "<strong>refusal_rate</strong>" in sr  # the suite's headline number
     assert "n/a in these runs: <strong>goodness@0.1</strong>" in sr and "--grader" in sr
     assert 'id="plot-pareto"' in html and "y = StrongREJECT refusal_rate" in html
+
+
+def test_pareto_labels_of_runs_on_one_spot_are_stacked_and_kept_inside_the_axes():
+    from deliberate.report.plots import label_places
+
+    places = label_places([(0.9, 0.4), (1.0, 0.0), (1.0, 0.0), (0.1, 0.0)], 0.0, 1.0)
+    assert places[0] == (-7, 7, "right")  # right quarter: label to the left of its point
+    assert places[1][1] != places[2][1]  # same spot: one above the other
+    assert places[3] == (7, 7, "left")

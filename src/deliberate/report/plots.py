@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import textwrap
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -89,20 +90,38 @@ def pareto_plot(points: Sequence[tuple[str, Interval, Interval, str]],
         ax.errorbar([x.value], [y.value], xerr=[[xl], [xh]], yerr=[[yl], [yh]], fmt="o",
                     color=c, ecolor=c, elinewidth=1.4, capsize=4, markersize=8,
                     markeredgecolor="white", markeredgewidth=1.2, zorder=3)
-        ax.annotate(_short(name, 28), (x.value, y.value), xytext=(7, 7), textcoords="offset points",
-                    fontsize=9, color="#222", zorder=4)
         lows_x.append(x.value - xl)
         highs_x.append(x.value + xh)
         lows_y.append(y.value - yl)
         highs_y.append(y.value + yh)
-    ax.set_xlim(*_limits(min(lows_x), max(highs_x)))
+    (x_lo, x_hi) = _limits(min(lows_x), max(highs_x))
+    ax.set_xlim(x_lo, x_hi)
     ax.set_ylim(*_limits(min(lows_y), max(highs_y)))
+    places = label_places([(x.value, y.value) for _, x, y, _ in points], x_lo, x_hi)
+    for (name, x, y, c), (dx, dy, ha) in zip(points, places, strict=True):
+        ax.annotate(_short(name, 28), (x.value, y.value), xytext=(dx, dy), textcoords="offset points",
+                    ha=ha, fontsize=9, color=c, zorder=4)  # in the run's colour
     ax.set_xlabel(x_label, fontsize=10)
     ax.set_ylabel(f"StrongREJECT {y_metric}  (higher = more robust)", fontsize=10)
     ax.set_title(f"{title} (95% bootstrap CIs)", fontsize=11, loc="left")
-    ax.text(0.99, 0.02, "better: up and right \u2197", transform=ax.transAxes, fontsize=8.5,
-            color="#777", ha="right", va="bottom")
+    ax.text(0.99, 0.98, "better: up and right \u2197", transform=ax.transAxes, fontsize=8.5,
+            color="#777", ha="right", va="top", zorder=1)  # under any point that lands there
     return _png(fig)
+
+
+def label_places(spots: Sequence[tuple[float, float]], x_lo: float,
+                 x_hi: float) -> list[tuple[int, int, str]]:
+    """(dx, dy in points, alignment) of each point's label: runs on one spot (a spec-in-context
+    run and a trained one both at 1.0 / 0.0, say) get stacked labels, not one over the other; a
+    label in the right quarter goes to the left of its point, inside the axes."""
+    placed: Counter[tuple[float, float]] = Counter()
+    places = []
+    for x, y in spots:
+        spot = (round(x, 3), round(y, 3))
+        at_right = x > x_lo + 0.75 * (x_hi - x_lo)
+        places.append((-7 if at_right else 7, 7 + 12 * placed[spot], "right" if at_right else "left"))
+        placed[spot] += 1
+    return places
 
 
 @dataclass
