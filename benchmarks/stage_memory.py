@@ -15,12 +15,16 @@ Target (issue 22): flat, <= 300 MB at every N. Measured here (2 shared CPUs, loa
              N    records   peak RSS      wall  prompts/s
         10,000     10,000     136 MB    49.9 s        200
        100,000    100,000     148 MB   419.3 s        238
+     1,000,000  1,000,000     216 MB  2198.6 s        455
 
-Before (the whole input and every result in memory): 274 MB at 10,000 and 859 MB at 40,000
-(about 21 KB a prompt). What still grows: the duplicate-id check's 8-byte digest per prompt
-(about 60 bytes each in a Python set: some 60 MB more at 1M). At 238 prompts/s a 1M run takes
-about 70 minutes here (``--million``); the per-record work (checks, records) runs on the event
-loop's thread, so it is CPU-bound at zero latency.
+(the 1M row on 2026-12-02 with nothing else running: load average ~1.3, ``--sizes 1000
+--million``; 1,000 prompts took 88 MB, 3.7 s.) Before (the whole input and every result in
+memory): 274 MB at 10,000 and 859 MB at 40,000 (about 21 KB a prompt). What still grows: the
+duplicate-id check's 8-byte digest per prompt (about 65 bytes each in a Python set: most of the
+difference between 100k and 1M). Since then the check keeps only the last 100,000 digests in
+memory and the rest in a temporary SQLite file (``benchmarks/seen_ids.py``: 13 MB against 78 MB
+at 1M ids), not re-measured here at 1M. The per-record work (checks, records) runs
+on the event loop's thread, so it is CPU-bound at zero latency.
 """
 
 from __future__ import annotations

@@ -87,9 +87,10 @@ _NONE: Any = object()
 def prompt_stream(paths: Sequence[Path], *, categories: Any, shard: Shard | None,
                   columns: Any = None) -> Iterator[Any]:
     """The prompts of every file in ``paths``, lazily, only ``shard``'s when given."""
+    from deliberate.records.seen import SeenIds
     from deliberate.records.sources import iter_prompts
 
-    keep, seen = (shard.contains if shard else None), set[int]()  # ids unique across files
+    keep, seen = (shard.contains if shard else None), SeenIds()  # ids unique across files
     prompts = itertools.chain.from_iterable(
         iter_prompts(path, columns=columns, categories=categories, keep=keep, seen=seen)
         for path in paths)

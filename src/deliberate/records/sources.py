@@ -22,6 +22,7 @@ from deliberate.errors import DeliberateError, InputFileError
 from deliberate.records.jsonl import describe_validation_error, iter_jsonl_lines
 from deliberate.records.modes import NONE_CATEGORY
 from deliberate.records.prompt import PromptRecord
+from deliberate.records.seen import SeenIds
 
 HF_PREFIX = "hf:"
 
@@ -63,30 +64,28 @@ def iter_prompts(
     categories: Collection[str] | None = None,
     split: str = "train",
     keep: Callable[[str], bool] | None = None,
-    seen: set[int] | None = None,
+    seen: SeenIds | None = None,
 ) -> Iterator[PromptRecord]:
     """:func:`load_prompts`, lazily: one record at a time, with the same checks (an empty
     source is the caller's to detect). ``keep``: only ids it accepts (a shard's); ``seen``:
     the id digests of earlier sources (one set for several files finds duplicates across them).
 
     Memory: JSONL, CSV and Parquet (by row group) are read as they go; ``hf:`` datasets as
-    ``datasets`` reads them. The duplicate-id check keeps an 8-byte digest per kept id (about
-    60 MB at a million prompts), not the ids.
+    ``datasets`` reads them. The duplicate-id check keeps an 8-byte digest per kept id, the
+    last 100,000 in memory and the rest in a temporary SQLite file (:class:`SeenIds`).
     """
     columns = columns or ColumnMap()
     name = str(source)
     rows = _hf_rows(name[len(HF_PREFIX):], split) if name.startswith(HF_PREFIX) else iter_file_rows(Path(name))
-    seen = set() if seen is None else seen
+    seen = SeenIds() if seen is None else seen
     for line, row in rows:
         record = _to_record(name, line, row, columns)
         if keep is not None and not keep(record.id):
             continue
         if categories is not None:
             check_categories(record, categories, name, line)
-        digest = _id_digest(record.id)
-        if digest in seen:
+        if not seen.add(_id_digest(record.id)):
             raise InputFileError(name, f"duplicate id '{record.id}'", line)
-        seen.add(digest)
         yield record
 
 
