@@ -66,13 +66,9 @@ class SeenIds:
         return self._db is not None
 
     def close(self) -> None:
+        """Drop the digests now (left alone, the connection closes, and its file goes, when
+        the object is collected)."""
         if self._db is not None:
             self._db.close()
             self._db = None
         self._recent.clear()
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:  # interpreter shutdown
-            pass
