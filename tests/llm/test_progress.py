@@ -48,3 +48,11 @@ def test_inside_one_bar_every_opened_bar_is_a_view_onto_one_bar():
     assert shared.bar._progress is None  # closed when the run ends
     alone = open_progress("eval", total=5, enabled=False)  # outside: a bar of its own
     assert type(alone) is RunProgress and alone.total == 5
+
+
+def test_a_slow_rate_reads_as_seconds_each():
+    from deliberate.llm.progress import _rate
+
+    assert _rate(32, 10.0) == "3.20/s"
+    assert _rate(3, 1500.0) == "500 s each"  # not "0.00/s"
+    assert _rate(0, 5.0) == ""

@@ -24,6 +24,15 @@ if TYPE_CHECKING:  # typing.Self is Python 3.11+
     from typing_extensions import Self
 
 
+def _rate(count: int, seconds: float) -> str:
+    """Requests a second, or seconds a request when slower than one in ten seconds (a local
+    judge on CPU: "0.00/s" says nothing)."""
+    if seconds <= 0 or count <= 0:
+        return ""
+    per_second = count / seconds
+    return f"{per_second:.2f}/s" if per_second >= 0.1 else f"{seconds / count:.0f} s each"
+
+
 class RunProgress:
     """Thin wrapper so the runner does not depend on rich's API directly."""
 
@@ -80,7 +89,7 @@ class RunProgress:
             # arrives at once and would read as thousands per second.
             self._advanced += count
             elapsed = time.monotonic() - self._started
-            rate = f"{self._advanced / elapsed:.2f}/s" if elapsed > 0 else ""
+            rate = _rate(self._advanced, elapsed)
             self._progress.update(self._task, advance=count, failed=self.failed, rate=rate)
 
     def grow(self, count: int = 1) -> None:
