@@ -4,7 +4,7 @@ The bar appears with the first result that needed a call (a run served wholly fr
 shows none); cache hits before it count as done. Without a known total (a lazy stream of
 requests) it shows the count and the rate instead of a bar and an ETA.
 
-A stage run in chunks (:mod:`deliberate.records.chunked`) opens a stream of requests per chunk,
+A stage run in chunks (by the records layer's chunked driver) opens a stream of requests per chunk,
 and re-asks open more: inside :func:`one_bar` every bar opened through :func:`open_progress` is
 a view onto one bar for the whole run (one count, one rate, the inputs done in its title),
 instead of some 500 bars for a million prompts.
