@@ -73,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # argparse (the training commands' --help-all) exits itself
         return exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 2
     except (click.Abort, KeyboardInterrupt):
+        quiet_orphaned_tasks()
         print("interrupted", file=sys.stderr)
         return 130
     return result if isinstance(result, int) else 0
@@ -81,6 +82,20 @@ def main(argv: list[str] | None = None) -> int:
 def run() -> None:
     """Entry point that exits the process with :func:`main`'s code."""
     sys.exit(main())
+
+
+def quiet_orphaned_tasks() -> None:
+    """After Ctrl-C, keep asyncio from printing a traceback for the task it landed in.
+
+    The interrupt is raised wherever the main thread is (:func:`raise_on_ctrl_c`); when that is
+    inside an asyncio task's step, the task keeps the ``KeyboardInterrupt`` as its result, and
+    when it is collected asyncio logs "Task exception was never retrieved" with a traceback,
+    after our one-line "interrupted". The process is exiting with 130: nothing of asyncio's is
+    worth printing from here on.
+    """
+    import logging
+
+    logging.getLogger("asyncio").disabled = True
 
 
 def raise_on_ctrl_c() -> None:
