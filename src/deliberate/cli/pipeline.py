@@ -40,13 +40,13 @@ def run(config_path: Path, from_stage: str | None, only: str | None, dry_run: bo
             log(line)
         return
     if dry_run:
-        for stage, line in plan(config, from_stage=from_stage, only=only, shard=shard):
+        rows = plan(config, from_stage=from_stage, only=only, shard=shard)
+        for stage, line in rows:
             click.echo(f"{stage:9s} {line}")
-        if shard is not None:
-            from deliberate.pipeline.run import selected_stages
-            from deliberate.pipeline.shard import merge_hint, shard_stages
+        if shard is not None:  # the shard's stages are the plan's rows
+            from deliberate.pipeline.shard import merge_hint
 
-            stages = shard_stages(selected_stages(config, from_stage, only))
+            stages = [stage for stage, _ in rows if stage != "note"]
             for line in merge_hint(config, shard, stages, config_path, done=False):
                 click.echo(line)
         return

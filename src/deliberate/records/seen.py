@@ -9,7 +9,6 @@ deleted when closed), which answers membership from disk through its small page 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
 
 SPILL_AT = 100_000
 """Digests held in memory before they move to disk (about 6 MB)."""
@@ -23,13 +22,11 @@ def _signed(digest: int) -> int:
 class SeenIds:
     """A set of 64-bit id digests (``in``, ``add``) whose memory stays bounded."""
 
-    def __init__(self, digests: Iterable[int] = (), *, spill_at: int = SPILL_AT) -> None:
+    def __init__(self, *, spill_at: int = SPILL_AT) -> None:
         self.spill_at = spill_at
         self._recent: set[int] = set()
         self._db: sqlite3.Connection | None = None
         self._count = 0
-        for digest in digests:
-            self.add(digest)
 
     def __contains__(self, digest: object) -> bool:
         if digest in self._recent:
