@@ -40,6 +40,10 @@ def test_demo_data_files(shared_data, tmp_path):
     assert first["messages"][-1]["reasoning_content"]
     assert len(files["spec"].read_text().splitlines()) == QUICK.seed_eval
     assert "contrast" not in files["xstest"].read_text()  # safe prompts only
+    rows = [json.loads(line) for line in files["sft"].read_text().splitlines()]
+    modes = {s["id"]: s["expected_mode"] for s in seed_examples()}
+    assert all(r["messages"][-1]["reasoning_content"].startswith("Rules: ") for r in rows)
+    assert sum(modes[r["prompt_id"]] == "comply" for r in rows) / len(rows) >= QUICK.comply_share
 
 
 def test_demo_data_carries_operator_turns(tmp_path):
@@ -51,7 +55,8 @@ def test_demo_data_carries_operator_turns(tmp_path):
     from deliberate.records.prompt import PromptRecord
 
     seeds = {s["id"]: s for s in seed_examples()}
-    files = write_demo_data(tmp_path, replace(QUICK, seed_eval=len(seeds)), None)
+    raw = replace(QUICK, seed_eval=len(seeds), compact_reasoning=None, lead_rules=False, comply_share=None)
+    files = write_demo_data(tmp_path, raw, None)
     assert files["xstest"] is None and files["strongreject"] is None
     rows = [json.loads(line) for line in files["sft"].read_text().splitlines()]
     assert len(rows) == sum(s["split"] == "train" for s in seeds.values())

@@ -36,22 +36,30 @@ class DemoSettings:
     in_context: bool = False
     in_context_limit: int = 4
     # Measured on 2 CPU cores (Gemma 3 270M, fp32): generation is memory-bound, so a batch of 32
-    # gives ~94 tokens/s against ~33 at 8 (each eval fits one batch); one SFT step (4 examples of
-    # <= 224 tokens) ~30 s, most of it the 262k-token vocabulary (TRL's fused LM head).
+    # gives ~94 tokens/s against ~33 at 8 (each eval fits one batch); an SFT step costs ~45 ms per
+    # token position, most of it the 262k-token vocabulary (TRL's fused LM head scores every
+    # position on CPU), so rows are kept short.
     batch_size: int = 32
-    max_length: int = 224
-    learning_rate: float = 2e-3
+    max_length: int = 96
+    learning_rate: float = 1.5e-3
     lora_r: int = 16
     mix_ratio: float = 0.15  # GSM8K worked solutions mixed into SFT, to keep reasoning
-    compact_reasoning: int | None = None  # train on the reasoning's first N citing sentences
-    per_device_batch: int = 4
+    # The training rows (see demo_data): the reasoning cut to its first citing sentence and its
+    # mode line, opened by a "Rules: <ids>." line, comply seeds repeated to this share of the rows.
+    # Measured on the default demo: without the rules line the student cited nothing (0.00);
+    # at a comply share of 0.60 it refused half the benign prompts, at 0.75 almost nothing.
+    compact_reasoning: int | None = 1
+    lead_rules: bool = True
+    comply_share: float | None = 0.68
+    per_device_batch: int = 8
 
 
 FULL = DemoSettings(max_steps=16, seed_eval=14, xstest=8, strongreject=6, max_new_tokens=144,
                     capability=4)
-# --quick: fewer, shorter examples and steps.
-QUICK = DemoSettings(max_steps=8, seed_eval=8, xstest=4, strongreject=4, max_new_tokens=112,
-                     max_length=160)
+# --quick: fewer prompts, 12 steps of 4 rows at a higher learning rate. Measured: 8 steps of 6
+# rows learn the rules line but invent ids; 16 steps of 4 at 3e-3 refuse half the benign prompts.
+QUICK = DemoSettings(max_steps=12, seed_eval=8, xstest=4, strongreject=4, max_new_tokens=112,
+                     per_device_batch=4, learning_rate=3e-3)
 RUNS = ("before", "spec_in_context", "after")
 
 

@@ -38,6 +38,38 @@ def compact_reasoning(reasoning: str, max_sentences: int) -> str:
     return " ".join(citing) + (mode.group(0) if mode else "")
 
 
+def lead_with_rules(reasoning: str, max_ids: int = 3) -> str:
+    """The reasoning with a first line naming the rules it cites (``Rules: erotic.1,
+    style.compliance.``); unchanged when it cites none.
+
+    A small student picks up what sits at a fixed place in every row long before what is spread
+    through it: a leading line teaches it to recall the deciding rule ids first, and the rest of
+    the chain of thought then reads as reasoning from them.
+    """
+    from deliberate.spec.checks import cited_ids
+
+    ids = cited_ids(reasoning)[:max_ids]
+    return f"Rules: {', '.join(ids)}.\n{reasoning}" if ids else reasoning
+
+
+def oversample_mode(seeds: list[dict[str, Any]], mode: str, share: float | None) -> list[dict[str, Any]]:
+    """``seeds`` with the ones of ``mode`` repeated (in turn) until they make up ``share`` of all.
+
+    About half of the seed set's training split opens its answer with a refusal (refuse and
+    safe-complete seeds); a student that sees few rows learns that opening as the default.
+    Repeating the comply seeds keeps "answer" the default and "refuse" the exception.
+    """
+    if not share:
+        return seeds
+    picked = [s for s in seeds if s["expected_mode"] == mode]
+    out = list(seeds)
+    for i in range(len(seeds) * 4):
+        if not picked or sum(s["expected_mode"] == mode for s in out) >= share * len(out):
+            break
+        out.append(picked[i % len(picked)])
+    return out
+
+
 def seed_examples() -> list[dict[str, Any]]:
     """The shipped seed set: prompt (and an operator ``system`` turn where one applies), reasoning
     citing default-spec rules and ending in a ``Response mode:`` line, answer, split, and the
@@ -70,13 +102,16 @@ def fit_seed(seed: dict[str, Any], tokenizer: Any, max_length: int) -> dict[str,
 
 
 def sft_rows(seeds: list[dict[str, Any]], tokenizer: Any, max_length: int,
-             compact: int | None = None) -> list[dict[str, Any]]:
+             compact: int | None = None, lead_rules: bool = False) -> list[dict[str, Any]]:
     """Chat rows (system?, user, assistant with ``reasoning_content``), fitted to ``max_length``;
-    ``compact``: the reasoning cut to its first ``compact`` citing sentences and its mode line."""
+    ``compact``: the reasoning cut to its first ``compact`` citing sentences and its mode line;
+    ``lead_rules``: the reasoning opens with a line naming the rules it cites."""
     rows = []
     for seed in seeds:
         if compact:
             seed = {**seed, "reasoning": compact_reasoning(seed["reasoning"], compact)}
+        if lead_rules:
+            seed = {**seed, "reasoning": lead_with_rules(seed["reasoning"])}
         fitted = fit_seed(seed, tokenizer, max_length)
         assistant = {"role": "assistant", "content": fitted["answer"], "reasoning_content": fitted["reasoning"]}
         rows.append({"messages": [*seed_turns(fitted), assistant], "prompt_id": seed["id"]})
@@ -97,7 +132,8 @@ def write_demo_data(out: Path, settings: DemoSettings, data_dir: Path | None,
     data = out / "data"
     data.mkdir(parents=True, exist_ok=True)
     sft = data / "sft_train.jsonl"
-    rows = sft_rows(train, tokenizer, settings.max_length, settings.compact_reasoning)
+    train = oversample_mode(train, "comply", settings.comply_share)
+    rows = sft_rows(train, tokenizer, settings.max_length, settings.compact_reasoning, settings.lead_rules)
     sft.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
     prompts = [PromptRecord(id=s["id"], prompt=s["prompt"], category=s["category"],
                             expected_mode=s["expected_mode"], source="seed",
