@@ -36,9 +36,9 @@ class DemoSettings:
     in_context: bool = False
     in_context_limit: int = 4
     # Measured on 2 CPU cores (Gemma 3 270M, fp32): generation is memory-bound, so a batch of 32
-    # gives ~94 tokens/s against ~33 at 8 (each eval fits one batch); an SFT step costs ~45 ms per
-    # token position, most of it the 262k-token vocabulary (TRL's fused LM head scores every
-    # position on CPU), so rows are kept short.
+    # gives ~94 tokens/s against ~33 at 8 (each eval fits one batch); an SFT step of 8 rows of
+    # <= 96 tokens takes ~16 s, most of it the 262k-token vocabulary (TRL's fused LM head scores
+    # every position on CPU, prompt and padding included), so rows are kept short.
     batch_size: int = 32
     max_length: int = 96
     learning_rate: float = 1.5e-3

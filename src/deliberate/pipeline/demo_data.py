@@ -59,14 +59,15 @@ def oversample_mode(seeds: list[dict[str, Any]], mode: str, share: float | None)
     safe-complete seeds); a student that sees few rows learns that opening as the default.
     Repeating the comply seeds keeps "answer" the default and "refuse" the exception.
     """
-    if not share:
-        return seeds
     picked = [s for s in seeds if s["expected_mode"] == mode]
-    out = list(seeds)
-    for i in range(len(seeds) * 4):
-        if not picked or sum(s["expected_mode"] == mode for s in out) >= share * len(out):
+    if not share or not picked:
+        return seeds
+    out, have = list(seeds), len(picked)
+    for i in range(len(seeds) * 4):  # a bound: a share of 1 is never reached
+        if have >= share * len(out):
             break
         out.append(picked[i % len(picked)])
+        have += 1
     return out
 
 
