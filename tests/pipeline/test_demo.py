@@ -109,3 +109,30 @@ def test_a_missing_local_student_is_one_line_exit_2(tmp_path):
     assert done.stderr.strip().splitlines()[-1] == (
         f"error: --student hf/{tmp_path}/no-such-model: no such local model {tmp_path}/no-such-model")
     assert "Traceback" not in done.stderr and not (out / "summary.json").exists()
+
+
+def test_a_missing_data_dir_is_one_line_exit_2_before_any_model_work(tmp_path):
+    """A named --data-dir that does not exist stops the demo: never ../shared/data in its place."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(sys.executable).with_name("deliberate")
+    out = tmp_path / "demo"
+    done = subprocess.run([str(script), "demo", "--quick", "--data-dir", str(tmp_path / "nope"), "--out", str(out)],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == f"error: --data-dir {tmp_path / 'nope'}: no such folder"
+    assert not (out / "models").exists()  # stopped before the student was prepared
+
+
+def test_find_data_dir_refuses_a_missing_named_folder(tmp_path, monkeypatch):
+    import pytest
+
+    from deliberate.errors import DeliberateError
+    from deliberate.pipeline.demo_data import find_data_dir
+
+    monkeypatch.setenv("DELIBERATE_DATA_DIR", str(tmp_path / "gone"))
+    with pytest.raises(DeliberateError, match=r"\$DELIBERATE_DATA_DIR .*gone: no such folder"):
+        find_data_dir(None)
+    assert find_data_dir(tmp_path) == tmp_path  # the flag wins over the variable

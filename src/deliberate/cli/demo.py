@@ -13,7 +13,8 @@ import click
 @click.option("--quick", is_flag=True, help="Smaller run (about 5 minutes on 2 CPU cores).")
 @click.option("--student", default=None, help="Another hf/ model instead of Gemma 3 270M.")
 @click.option("--data-dir", type=click.Path(path_type=Path), default=None,
-              help="Folder with xstest/ and strongreject/ CSVs.")
+              help="Folder with xstest/ and strongreject/ CSVs (must exist; default: "
+                   "$DELIBERATE_DATA_DIR, else ../shared/data when there).")
 @click.option("--max-steps", type=click.IntRange(min=1), default=None, help="Override the SFT steps.")
 @click.option("--spec-in-context", is_flag=True,
               help="Also evaluate the base model with the spec's summary in its system prompt (the "

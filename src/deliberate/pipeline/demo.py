@@ -167,6 +167,9 @@ def run_demo(out: Path, *, quick: bool = False, student: str | None = None, data
     settings = DemoSettings(**{**settings.__dict__, **overrides})
     if student is not None:
         _check_student(student)
+    from deliberate.pipeline.demo_data import find_data_dir
+
+    found = find_data_dir(data_dir)  # before any model work: a missing named folder stops here
     started = time.perf_counter()
     out.mkdir(parents=True, exist_ok=True)
     log("deliberate demo: the shipped seed examples stand in for a teacher's judged output;")
@@ -182,7 +185,7 @@ def run_demo(out: Path, *, quick: bool = False, student: str | None = None, data
         return value
 
     base = student or f"hf/{step('prepare student (Gemma 3 270M GGUF)', lambda: gemma_student(out / 'models'))}"
-    files = _data(out, settings, data_dir, base, log)
+    files = _data(out, settings, found, base, log)
     runs = _runs(base, out, files, settings, step)
     summary = _summary(runs, settings, quick, base)
     summary["wall_seconds"] = round(time.perf_counter() - started, 1)
@@ -203,10 +206,9 @@ def _check_student(student: str) -> None:
         raise DeliberateError(f"--student {student}: no such local model {name}")
 
 
-def _data(out: Path, settings: DemoSettings, data_dir: Path | None, base: str, log: Any) -> dict[str, Path | None]:
-    from deliberate.pipeline.demo_data import find_data_dir, write_demo_data
+def _data(out: Path, settings: DemoSettings, found: Path | None, base: str, log: Any) -> dict[str, Path | None]:
+    from deliberate.pipeline.demo_data import write_demo_data
 
-    found = find_data_dir(data_dir)
     files = write_demo_data(out, settings, found, tokenizer=_tokenizer(base))
     if files["xstest"] is None or files["strongreject"] is None:
         log(f"[demo] XSTest / StrongREJECT CSVs not found (looked in {found or '../shared/data'}; "

@@ -182,9 +182,21 @@ def _csv_sample(source: Path, target: Path, n: int, keep: Any = None) -> Path:
 
 
 def find_data_dir(explicit: Path | None) -> Path | None:
-    """``--data-dir``, else ``$DELIBERATE_DATA_DIR``, else ``../shared/data`` from here or the repo."""
+    """``--data-dir``, else ``$DELIBERATE_DATA_DIR``, else ``../shared/data`` from here or the repo.
+
+    A folder the user named (flag or variable) must exist: the demo stops rather than read
+    another one in its place.
+    """
     import os
 
-    candidates = [explicit, Path(os.environ["DELIBERATE_DATA_DIR"]) if os.environ.get("DELIBERATE_DATA_DIR") else None,
-                  Path.cwd().parent / "shared" / "data", Path(__file__).resolve().parents[3] / "shared" / "data"]
-    return next((c for c in candidates if c is not None and c.exists()), None)
+    from deliberate.errors import DeliberateError
+
+    env = os.environ.get("DELIBERATE_DATA_DIR")
+    named = [(explicit, "--data-dir"), (Path(env) if env else None, "$DELIBERATE_DATA_DIR")]
+    for folder, source in named:
+        if folder is not None:
+            if not folder.is_dir():
+                raise DeliberateError(f"{source} {folder}: no such folder")
+            return folder
+    candidates = [Path.cwd().parent / "shared" / "data", Path(__file__).resolve().parents[3] / "shared" / "data"]
+    return next((c for c in candidates if c.exists()), None)
