@@ -10,7 +10,9 @@ mostly failed, or a filter that kept nothing for SFT, stops the run and this scr
     python benchmarks/real_pipeline.py [--limit 4] [--model qwen1.5b] [--out DIR] [--data-dir ../shared/data]
 
 Prints each stage's wall time and counts from the run's manifest, and the exit code. On 2 CPU
-cores with the 1.5B model expect most of an hour for 4 prompts (generate and judge dominate).
+cores with the 1.5B model expect most of an hour for 4 prompts (generate and judge dominate);
+given the ``--out`` of a finished ``real_models.py --limit 8`` run it reuses that run's cached
+replies, and SFT, eval and report are left.
 """
 
 from __future__ import annotations
@@ -33,7 +35,11 @@ from real_models import prompt_mix
 
 def pipeline_config(run_dir: Path, prompts: Path, teacher: str, student: str, data_dir: Path,
                     limit: int) -> dict:
-    """A small, CPU-sized pipeline: one sample per prompt, one judgment, a few LoRA steps."""
+    """A small, CPU-sized pipeline: one sample per prompt, one judgment, a few LoRA steps.
+
+    The data stages ask what ``real_models.py`` asks (same prompts for the same ``--limit``, or a
+    subset of them for a smaller even one; same sampling), so with the same ``--out`` the cached
+    replies of one serve the other."""
     eval_data = {
         "xstest_data": str(data_dir / "xstest" / "xstest_prompts.csv"),
         "strongreject_data": str(data_dir / "strongreject" / "strongreject_dataset.csv"),
@@ -47,7 +53,7 @@ def pipeline_config(run_dir: Path, prompts: Path, teacher: str, student: str, da
         "stages": {
             "label": {"relabel": True},
             "generate": {"samples": 1, "max_tokens": 512},
-            "judge": {"judge_k": 1, "max_tokens": 512},
+            "judge": {"judge_k": 1},
             "filter": {"min_score": 5},
             "sft": {"use_lora": True, "max_steps": 4, "per_device_train_batch_size": 2,
                     "gradient_accumulation_steps": 1, "max_length": 512, "learning_rate": 1e-3,

@@ -1,4 +1,5 @@
-"""The demo's training-row transforms: compact reasoning, a leading rules line, comply repeats."""
+"""The demo's training-row transforms: compact reasoning, a leading rules line, comply repeats,
+answers cut so every row ends its turn."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections import Counter
 
 from deliberate.pipeline.demo_data import (
     compact_reasoning,
+    fit_seed,
     lead_with_rules,
     oversample_mode,
     sft_rows,
@@ -51,3 +53,39 @@ def test_sft_rows_apply_compact_then_lead():
     (row,) = sft_rows([_seed(0, "comply")], None, 256, compact=1, lead_rules=True)
     assert row["messages"][-1]["reasoning_content"] == (
         "Rules: erotic.1.\nThat is health education under erotic.1, so I answer.\nResponse mode: comply")
+
+
+def _rendered_length(tokenizer, seed: dict) -> tuple[int, str]:
+    from deliberate.pipeline.demo_data import seed_turns
+
+    row = [*seed_turns(seed), {"role": "assistant", "content": seed["answer"], "reasoning_content": seed["reasoning"]}]
+    ids = tokenizer.apply_chat_template(row, tokenize=True, return_dict=True)["input_ids"]
+    return len(ids), tokenizer.decode(ids)
+
+
+def test_fit_seed_leaves_room_for_the_end_of_turn(tiny_model_path):
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_path)
+    answer = "Here is the answer. " * 12 + "The quick brown fox jumps over the lazy dog."
+    seed = {"id": "s", "prompt": "hello world", "reasoning": "Per violence.1 this is allowed.", "answer": answer}
+    whole, _ = _rendered_length(tokenizer, seed)
+    for max_length in (whole - 1, whole - 20, whole - 60):
+        fitted = fit_seed(seed, tokenizer, max_length)
+        length, text = _rendered_length(tokenizer, fitted)
+        assert length <= max_length and text.rstrip().endswith("<|im_end|>")
+        assert fitted["reasoning"] == seed["reasoning"] and answer.startswith(fitted["answer"])
+    assert fit_seed(seed, tokenizer, whole) == seed
+
+
+def test_fit_seed_cuts_a_long_first_sentence_at_a_word_with_an_ellipsis(tiny_model_path):
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_path)
+    seed = {"id": "s", "prompt": "hello", "reasoning": "Per violence.1 this is allowed.",
+            "answer": "the quick brown fox jumps over the lazy dog " * 6 + "ok. Then more."}
+    fitted = fit_seed(seed, tokenizer, _rendered_length(tokenizer, {**seed, "answer": ""})[0] + 12)
+    assert fitted["answer"].endswith(" …") and fitted["answer"].startswith("the quick")
+    assert seed["answer"].startswith(fitted["answer"][:-2])  # cut at a word, nothing rewritten
+    crowded = fit_seed(seed, tokenizer, 5)  # the prompt alone is longer: the trainer truncates
+    assert crowded["answer"] == seed["answer"].split(". ")[0] + "."

@@ -38,28 +38,31 @@ class DemoSettings:
     # Measured on 2 CPU cores (Gemma 3 270M, fp32): generation is memory-bound, so a batch of 32
     # gives ~94 tokens/s against ~33 at 8 (each eval fits one batch); an SFT step of 8 rows of
     # <= 96 tokens takes ~16 s, most of it the 262k-token vocabulary (TRL's fused LM head scores
-    # every position on CPU, prompt and padding included), so rows are kept short.
+    # every position on CPU, prompt and padding included), so rows are kept short. At 96 tokens a
+    # third of the rows had no room left for an answer after prompt and reasoning; at 128 one in
+    # eight (each row's answer is cut so the row still ends its turn: see demo_data.fit_seed).
     batch_size: int = 32
-    max_length: int = 96
+    max_length: int = 128
     learning_rate: float = 1.5e-3
     lora_r: int = 16
     mix_ratio: float = 0.15  # GSM8K worked solutions mixed into SFT, to keep reasoning
     # The training rows (see demo_data): the reasoning cut to its first citing sentence and its
     # mode line, opened by a "Rules: <ids>." line, comply seeds repeated to this share of the rows.
     # Measured on the default demo: without the rules line the student cited nothing (0.00);
-    # at a comply share of 0.60 it refused half the benign prompts, at 0.75 almost nothing.
+    # the comply share sets how often the student refuses (README: "How the training rows ...").
     compact_reasoning: int | None = 1
     lead_rules: bool = True
-    comply_share: float | None = 0.68
+    comply_share: float | None = 0.75
     per_device_batch: int = 8
 
 
 FULL = DemoSettings(max_steps=16, seed_eval=14, xstest=8, strongreject=6, max_new_tokens=144,
                     capability=4)
-# --quick: fewer prompts, 12 steps of 4 rows at a higher learning rate. Measured: 8 steps of 6
-# rows learn the rules line but invent ids; 16 steps of 4 at 3e-3 refuse half the benign prompts.
+# --quick: fewer prompts, 12 steps of 4 rows at a higher learning rate, comply seeds at 66% of
+# the rows. Measured: 8 steps of 6 rows learn the rules line but invent ids; at a comply share of
+# 0.75 the quick student refuses nothing, at 0.66 a third of the disallowed prompts.
 QUICK = DemoSettings(max_steps=12, seed_eval=8, xstest=4, strongreject=4, max_new_tokens=112,
-                     per_device_batch=4, learning_rate=3e-3)
+                     per_device_batch=4, learning_rate=3e-3, comply_share=0.66)
 RUNS = ("before", "spec_in_context", "after")
 
 
