@@ -99,13 +99,14 @@ def fit_seed(seed: dict[str, Any], tokenizer: Any, max_length: int) -> dict[str,
     """
     if tokenizer is None:
         return seed
+    from deliberate.train.data import render
+
     template = getattr(tokenizer, "chat_template", None) or fallback_chat_template(tokenizer)
 
     def fits(answer: str) -> bool:
         row = [*seed_turns(seed), {"role": "assistant", "content": answer,
                                    "reasoning_content": seed["reasoning"]}]
-        text = tokenizer.apply_chat_template(row, chat_template=template, tokenize=False)
-        return len(tokenizer(text, add_special_tokens=False)["input_ids"]) <= max_length
+        return len(tokenizer(render(tokenizer, template, row), add_special_tokens=False)["input_ids"]) <= max_length
 
     sentences = _SENTENCE_END.split(seed["answer"].strip())
     kept: list[str] = []
